@@ -1,0 +1,98 @@
+using Sequin.Autograd;
+
+namespace Sequin.Tensors;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Computes the gradient of this tensor with respect to every leaf that requires gradients and adds it to
+    /// their <see cref="Grad"/> (gradients accumulate across calls, as in PyTorch; call <see cref="ZeroGrad"/> or a
+    /// module's ZeroGrad between steps). Without <paramref name="gradient"/> this tensor must hold one element.
+    /// </summary>
+    /// <param name="gradient">The upstream gradient, of this tensor's shape; defaults to 1 for a one-element tensor.</param>
+    public void Backward(Tensor? gradient = null)
+    {
+        if (!RequiresGrad)
+        {
+            throw new InvalidOperationException(
+                "Backward: this tensor does not require grad and has no grad_fn. Set RequiresGrad = true on the leaves " +
+                "(parameters, inputs) before computing it, and do not compute it inside a NoGrad scope.");
+        }
+        if (gradient is null)
+        {
+            if (Numel != 1)
+            {
+                throw new InvalidOperationException(
+                    $"Backward: grad can be implicitly created only for one-element outputs; this tensor has shape {Shape}. " +
+                    "Pass a gradient of the same shape, or reduce first (e.g. loss.Sum()).");
+            }
+            gradient = OnesLike(this);
+        }
+        else if (gradient.Shape != Shape)
+        {
+            throw new ArgumentException($"Backward: gradient has shape {gradient.Shape} but the tensor has shape {Shape}; they must match.", nameof(gradient));
+        }
+        Engine.Run(this, gradient.DType == DType ? gradient : gradient.To(DType));
+    }
+
+    /// <summary>A tensor sharing this one's storage but cut off from the graph (<c>tensor.detach()</c>).</summary>
+    public Tensor Detach() => ViewOf(shape, strides, Offset);
+
+    /// <summary>Clears <see cref="Grad"/> (PyTorch's default <c>set_to_none=True</c>).</summary>
+    public void ZeroGrad() => Grad = null;
+
+    /// <summary>A contiguous copy with no history.</summary>
+    internal Tensor DetachedCopy()
+    {
+        var r = new Tensor(DType, (int[])shape.Clone());
+        CopyInto(r);
+        return r;
+    }
+
+    /// <summary>Attaches a backward rule to <paramref name="result"/> when recording and any input requires grad.</summary>
+    internal static Tensor Record(Tensor result, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    {
+        if (!NoGrad.IsGradEnabled)
+        {
+            return result;
+        }
+        foreach (var t in inputs)
+        {
+            if (t.RequiresGrad)
+            {
+                result.GradFn = new Node(name, inputs, backward);
+                result.requiresGrad = true;
+                return result;
+            }
+        }
+        return result;
+    }
+
+    internal static bool AnyRequiresGrad(params Tensor[] inputs)
+    {
+        if (!NoGrad.IsGradEnabled)
+        {
+            return false;
+        }
+        foreach (var t in inputs)
+        {
+            if (t.RequiresGrad)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Throws when an in-place operation would corrupt the graph.</summary>
+    internal void CheckInPlace(string op)
+    {
+        if (NoGrad.IsGradEnabled && RequiresGrad)
+        {
+            throw new InvalidOperationException(
+                $"{op}: a tensor that requires grad cannot be modified in place while gradients are recorded " +
+                "(its old value may be needed for backward). Use the out-of-place form, or wrap the update in `using (new NoGrad())` " +
+                "as optimizers do.");
+        }
+    }
+}
