@@ -1,10 +1,13 @@
+using System.CommandLine;
+
 namespace Sequin.Cli;
 
 internal static class Program
 {
     private static int Main(string[] args)
     {
-        Console.WriteLine("sequin: commands arrive with the training issue. Usage: sequin <train|generate|explain|verify>");
-        return args.Length == 0 ? 0 : 0;
+        var root = new RootCommand("sequin — PyTorch-exact RNN, LSTM and GRU in pure .NET: train, generate, explain, verify.");
+        // Each command lives in Commands/<Name>Command.cs and exposes Create().
+        return root.Parse(args).Invoke();
     }
 }
