@@ -24,8 +24,14 @@ public class Adam : Optimizer
         double weightDecay = 0, bool amsgrad = false, bool maximize = false, bool decoupledWeightDecay = false)
         : base(parameters, new Dictionary<string, double>
         {
-            ["lr"] = lr, ["beta1"] = beta1, ["beta2"] = beta2, ["eps"] = eps, ["weight_decay"] = weightDecay,
-            ["amsgrad"] = amsgrad ? 1 : 0, ["maximize"] = maximize ? 1 : 0, ["decoupled_weight_decay"] = decoupledWeightDecay ? 1 : 0,
+            ["lr"] = lr,
+            ["beta1"] = beta1,
+            ["beta2"] = beta2,
+            ["eps"] = eps,
+            ["weight_decay"] = weightDecay,
+            ["amsgrad"] = amsgrad ? 1 : 0,
+            ["maximize"] = maximize ? 1 : 0,
+            ["decoupled_weight_decay"] = decoupledWeightDecay ? 1 : 0,
         })
     {
         if (lr < 0 || eps < 0 || weightDecay < 0 || beta1 is < 0 or >= 1 || beta2 is < 0 or >= 1)

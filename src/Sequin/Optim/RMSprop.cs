@@ -22,8 +22,13 @@ public sealed class RMSprop : Optimizer
         double momentum = 0, bool centered = false, bool maximize = false)
         : base(parameters, new Dictionary<string, double>
         {
-            ["lr"] = lr, ["alpha"] = alpha, ["eps"] = eps, ["weight_decay"] = weightDecay, ["momentum"] = momentum,
-            ["centered"] = centered ? 1 : 0, ["maximize"] = maximize ? 1 : 0,
+            ["lr"] = lr,
+            ["alpha"] = alpha,
+            ["eps"] = eps,
+            ["weight_decay"] = weightDecay,
+            ["momentum"] = momentum,
+            ["centered"] = centered ? 1 : 0,
+            ["maximize"] = maximize ? 1 : 0,
         })
     {
         if (lr < 0 || eps < 0 || weightDecay < 0 || momentum < 0 || alpha < 0)

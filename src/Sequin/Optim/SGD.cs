@@ -21,8 +21,12 @@ public sealed class SGD : Optimizer
         bool nesterov = false, bool maximize = false)
         : base(parameters, new Dictionary<string, double>
         {
-            ["lr"] = lr, ["momentum"] = momentum, ["dampening"] = dampening, ["weight_decay"] = weightDecay,
-            ["nesterov"] = nesterov ? 1 : 0, ["maximize"] = maximize ? 1 : 0,
+            ["lr"] = lr,
+            ["momentum"] = momentum,
+            ["dampening"] = dampening,
+            ["weight_decay"] = weightDecay,
+            ["nesterov"] = nesterov ? 1 : 0,
+            ["maximize"] = maximize ? 1 : 0,
         })
     {
         if (lr < 0 || momentum < 0 || weightDecay < 0)
