@@ -95,36 +95,36 @@ internal static class ReferenceRecurrentLayer
             switch (mode)
             {
                 case RecurrentMode.Lstm:
-                {
-                    var gates = hg.Add(xg).Chunk(4, 1);
-                    var i = gates[0].Sigmoid();
-                    var f = gates[1].Sigmoid();
-                    var g = gates[2].Tanh();
-                    var o = gates[3].Sigmoid();
-                    c = f.Mul(cPrev).Add(i.Mul(g));
-                    h = o.Mul(c.Tanh());
-                    if (w.Whr is not null)
                     {
-                        h = h.MatMul(w.Whr.T());
+                        var gates = hg.Add(xg).Chunk(4, 1);
+                        var i = gates[0].Sigmoid();
+                        var f = gates[1].Sigmoid();
+                        var g = gates[2].Tanh();
+                        var o = gates[3].Sigmoid();
+                        c = f.Mul(cPrev).Add(i.Mul(g));
+                        h = o.Mul(c.Tanh());
+                        if (w.Whr is not null)
+                        {
+                            h = h.MatMul(w.Whr.T());
+                        }
+                        break;
                     }
-                    break;
-                }
                 case RecurrentMode.Gru:
-                {
-                    var gi = xg.Chunk(3, 1);
-                    var ghh = hg.Chunk(3, 1);
-                    var r = ghh[0].Add(gi[0]).Sigmoid();
-                    var z = ghh[1].Add(gi[1]).Sigmoid();
-                    var n = gi[2].Add(ghh[2].Mul(r)).Tanh();
-                    h = hPrev.Sub(n).Mul(z).Add(n);
-                    break;
-                }
+                    {
+                        var gi = xg.Chunk(3, 1);
+                        var ghh = hg.Chunk(3, 1);
+                        var r = ghh[0].Add(gi[0]).Sigmoid();
+                        var z = ghh[1].Add(gi[1]).Sigmoid();
+                        var n = gi[2].Add(ghh[2].Mul(r)).Tanh();
+                        h = hPrev.Sub(n).Mul(z).Add(n);
+                        break;
+                    }
                 default:
-                {
-                    var pre = hg.Add(xg);
-                    h = mode == RecurrentMode.RnnRelu ? pre.Relu() : pre.Tanh();
-                    break;
-                }
+                    {
+                        var pre = hg.Add(xg);
+                        h = mode == RecurrentMode.RnnRelu ? pre.Relu() : pre.Tanh();
+                        break;
+                    }
             }
             outputs[t] = h;
             prevBs = bs;
