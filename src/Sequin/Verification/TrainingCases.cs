@@ -95,6 +95,47 @@ public static class TrainingCases
         return failures;
     }
 
+    /// <summary>
+    /// Replays an <c>lm</c> case: Embedding (or one-hot) → batch-first recurrent layer → Linear with the case's weights,
+    /// in float64 (or float32 with the float32 tolerance when <paramref name="float32"/>); compares <c>logits</c>,
+    /// <c>loss</c> (mean cross-entropy) and <c>grad.&lt;param&gt;</c> for every parameter.
+    /// </summary>
+    public static List<string> CheckLm(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string> metadata, bool float32 = false)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        ArgumentNullException.ThrowIfNull(metadata);
+        var failures = new List<string>();
+        int I(string key) => int.Parse(metadata[key], CultureInfo.InvariantCulture);
+        var onehot = metadata.TryGetValue("onehot", out var oh) && oh == "true";
+        var mode = metadata["mode"] switch
+        {
+            "LSTM" => "lstm",
+            "GRU" => "gru",
+            "RNN_RELU" => "rnn_relu",
+            _ => "rnn",
+        };
+        var dtype = float32 ? DType.Float32 : DType.Float64;
+        var model = new Nn.RnnLanguageModel(mode, I("vocab"), I("hidden_size"), I("num_layers"), onehot ? 0 : I("embedding_dim"), dtype: dtype);
+        var state = model.StateDict().Keys.ToDictionary(k => k, k => tensors[k]);
+        model.LoadStateDict(state);
+        var (logits, _) = model.Forward(tensors["tokens"]);
+        var loss = Nn.RnnLanguageModel.Loss(logits, tensors["targets"]);
+        var (atol, rtol) = float32 ? (1e-5, 1e-4) : (Atol, Rtol);
+        Compare("logits", logits, tensors["logits"], failures, atol, rtol);
+        Compare("loss", loss.Reshape(1), tensors["loss"], failures, atol, rtol);
+        loss.Backward();
+        foreach (var (name, p) in model.NamedParameters())
+        {
+            if (p.Grad is null)
+            {
+                failures.Add($"grad.{name}: no gradient was computed");
+                continue;
+            }
+            Compare("grad." + name, p.Grad, tensors["grad." + name], failures, atol, rtol);
+        }
+        return failures;
+    }
+
     /// <summary>Appends a line to <paramref name="failures"/> when <paramref name="got"/> and <paramref name="want"/> differ beyond the float64 tolerance.</summary>
     public static void Compare(string name, Tensor got, Tensor want, List<string> failures, double atol = Atol, double rtol = Rtol)
     {

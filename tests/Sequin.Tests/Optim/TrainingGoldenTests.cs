@@ -3,7 +3,7 @@ using Sequin.Verification;
 
 namespace Sequin.Tests.Optim;
 
-public class OptimGoldenTests
+public class TrainingGoldenTests
 {
     private static string Dir => Path.Combine(AppContext.BaseDirectory, "Golden");
 
@@ -32,6 +32,16 @@ public class OptimGoldenTests
     {
         var (t, m) = SafeTensors.Load(Path.Combine(Dir, name + ".safetensors"));
         var failures = TrainingCases.CheckClip(t, m);
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases), "lm_")]
+    public void LanguageModel_MatchesPyTorchLogitsLossAndGradients(string name)
+    {
+        var (t, m) = SafeTensors.Load(Path.Combine(Dir, name + ".safetensors"));
+        var failures = TrainingCases.CheckLm(t, m);
+        failures.AddRange(TrainingCases.CheckLm(t, m, float32: true).Select(f => "float32 " + f));
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 }
