@@ -34,6 +34,16 @@ public static partial class TimeMachine
         return NonLetters().Replace(line, " ").Trim().ToLowerInvariant();
     }
 
+    /// <summary>
+    /// The same preprocessing for any language: runs of non-letters (Unicode letters kept) become one space, trimmed,
+    /// lower-cased. Used for <c>--text</c> files.
+    /// </summary>
+    public static string PreprocessUnicode(string line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        return NonUnicodeLetters().Replace(line, " ").Trim().ToLowerInvariant();
+    }
+
     /// <summary>Character tokens of preprocessed lines, in order (d2l's <c>tokenize(lines, 'char')</c>, flattened).</summary>
     public static List<string> CharTokens(IEnumerable<string> rawLines)
     {
@@ -65,6 +75,9 @@ public static partial class TimeMachine
         }
         return (corpus, vocab);
     }
+
+    [GeneratedRegex("[^\\p{L}]+")]
+    private static partial Regex NonUnicodeLetters();
 
     [GeneratedRegex("[^A-Za-z]+")]
     private static partial Regex NonLetters();
