@@ -17,11 +17,11 @@ internal static class TrainCommand
         Layers = 1,
         Hidden = 128,
         Embedding = 0,
-        Epochs = 40,
+        Epochs = 50,
         BatchSize = 32,
         SeqLen = 35,
-        Lr = 1,
-        Optimizer = "sgd",
+        Lr = 0.01,
+        Optimizer = "adam",
         Clip = 1,
         MaxTokens = 10000,
     };
@@ -52,11 +52,11 @@ internal static class TrainCommand
         var hidden = new Option<int?>("--hidden") { Description = "Hidden size (default 128; d2l preset 256)." };
         var embedding = new Option<int?>("--embedding") { Description = "Embedding size; 0 = one-hot input as in d2l (default 0)." };
         var dropout = new Option<double?>("--dropout") { Description = "Dropout between layers and before the head (default 0)." };
-        var epochs = new Option<int?>("--epochs") { Description = "Epochs (default 40; d2l preset 500). With --resume: the total to reach." };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs (default 50; d2l preset 500). With --resume: the total to reach." };
         var batch = new Option<int?>("--batch-size") { Description = "Sequences per minibatch (default 32)." };
         var seqLen = new Option<int?>("--seq-len") { Description = "Time steps per minibatch (default 35)." };
-        var lr = new Option<double?>("--lr") { Description = "Learning rate (default 1 for sgd, 0.002 for adam/adamw)." };
-        var optimizer = new Option<string?>("--optimizer") { Description = "sgd (default), adam or adamw." };
+        var lr = new Option<double?>("--lr") { Description = "Learning rate (default 0.01 for adam/adamw, 1 for sgd)." };
+        var optimizer = new Option<string?>("--optimizer") { Description = "adam (default), adamw or sgd (the d2l preset uses sgd)." };
         optimizer.AcceptOnlyFromAmong("sgd", "adam", "adamw");
         var clip = new Option<double?>("--clip") { Description = "Clip the gradient norm to this value; 0 disables (default 1)." };
         var seed = new Option<long?>("--seed") { Description = "Random seed (default 0)." };
@@ -97,7 +97,7 @@ internal static class TrainCommand
             if (parse.GetValue(optimizer) is { } opt)
             {
                 o.Optimizer = opt;
-                if (opt != "sgd") { o.Lr = 0.002; }
+                o.Lr = opt == "sgd" ? 1 : 0.01;
             }
             if (parse.GetValue(lr) is { } r) { o.Lr = r; }
             if (parse.GetValue(clip) is { } c) { o.Clip = c; }
@@ -154,7 +154,7 @@ internal static class TrainCommand
                 {
                     var eta = r.Epoch > 0 ? TimeSpan.FromSeconds(r.Seconds / r.Epoch * (r.Epochs - r.Epoch)) : TimeSpan.Zero;
                     Console.WriteLine(string.Create(inv,
-                        $"epoch {r.Epoch,4}/{r.Epochs}  loss {r.Loss:F4}  perplexity {r.Perplexity:F3}  {r.TokensPerSecond:F0} tokens/s  elapsed {r.Seconds:F0}s  ETA {eta:mm\\:ss}"));
+                        $"epoch {r.Epoch,4}/{r.Epochs}  loss {r.Loss:F4}  perplexity {r.Perplexity:F3}  {r.TokensPerSecond:F0} tokens/s  elapsed {r.Seconds:F0}s  ETA {eta:hh\\:mm\\:ss}"));
                 }
             }
             if (interactive)
@@ -199,6 +199,14 @@ internal static class TrainCommand
             Console.CancelKeyPress -= onCancel;
         }
 
+        if (Environment.GetEnvironmentVariable("SEQUIN_PROFILE") is not null)
+        {
+            var p = LanguageModelTrainer.Profile;
+            Console.Error.WriteLine(string.Create(inv,
+                $"profile (s): forward {p[0] / (double)System.Diagnostics.Stopwatch.Frequency:F2}, loss {p[1] / (double)System.Diagnostics.Stopwatch.Frequency:F2}, " +
+                $"backward {p[2] / (double)System.Diagnostics.Stopwatch.Frequency:F2}, clip {p[3] / (double)System.Diagnostics.Stopwatch.Frequency:F2}, " +
+                $"step {p[4] / (double)System.Diagnostics.Stopwatch.Frequency:F2}"));
+        }
         if (result.Status != TrainStatus.Completed)
         {
             Console.Error.WriteLine("train: " + result.Message);

@@ -45,6 +45,14 @@ public static class ClipGrad
             var sum = 0.0;
             foreach (var g in grads)
             {
+                if (normType == 2 && g.IsContiguous && g.DType == DType.Float32)
+                {
+                    foreach (var f in g.AsSpan<float>())
+                    {
+                        sum += (double)f * f;
+                    }
+                    continue;
+                }
                 foreach (var v in g.ToDoubleArray())
                 {
                     sum += normType == 2 ? v * v : normType == 1 ? Math.Abs(v) : Math.Pow(Math.Abs(v), normType);
@@ -65,6 +73,35 @@ public static class ClipGrad
             g.Mul_(coef);
         }
         return total;
+    }
+
+    /// <summary>The 2-norm of all gradients of <paramref name="parameters"/> viewed as one vector (parameters without a gradient are skipped).</summary>
+    public static double GradNorm(IEnumerable<Tensor> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var sum = 0.0;
+        foreach (var p in parameters)
+        {
+            if (p.Grad is not { } g)
+            {
+                continue;
+            }
+            if (g.IsContiguous && g.DType == DType.Float32)
+            {
+                foreach (var f in g.AsSpan<float>())
+                {
+                    sum += (double)f * f;
+                }
+            }
+            else
+            {
+                foreach (var v in g.ToDoubleArray())
+                {
+                    sum += v * v;
+                }
+            }
+        }
+        return Math.Sqrt(sum);
     }
 
     /// <summary>Clamps every gradient element of <paramref name="parameters"/> into [−clipValue, clipValue] in place (<c>clip_grad_value_</c>).</summary>

@@ -119,11 +119,59 @@ public abstract class Optimizer
                 {
                     continue;
                 }
-                var grad = p.Grad.Contiguous().ToDoubleArray();
-                var values = p.ToDoubleArray();
-                Update(g, StateOf(p), values, grad, p.Shape.ToArray(), p.DType);
-                WriteBack(p, values);
+                var n = p.Numel;
+                if (!scratch.TryGetValue(p, out var buffers) || buffers.Param.Length != n)
+                {
+                    buffers = (new double[n], new double[n]);
+                    scratch[p] = buffers;
+                }
+                Load(p, buffers.Param);
+                Load(p.Grad, buffers.Grad);
+                Update(g, StateOf(p), buffers.Param, buffers.Grad, p.Shape.ToArray(), p.DType);
+                Store(p, buffers.Param);
             }
+        }
+    }
+
+    private readonly Dictionary<Tensor, (double[] Param, double[] Grad)> scratch = new(ReferenceEqualityComparer.Instance);
+
+    private static void Load(Tensor t, double[] dst)
+    {
+        if (!t.IsContiguous)
+        {
+            t.ToDoubleArray().CopyTo(dst, 0);
+        }
+        else if (t.DType == DType.Float32)
+        {
+            var src = t.AsSpan<float>();
+            for (var i = 0; i < dst.Length; i++)
+            {
+                dst[i] = src[i];
+            }
+        }
+        else
+        {
+            t.AsSpan<double>().CopyTo(dst);
+        }
+    }
+
+    private static void Store(Tensor p, double[] values)
+    {
+        if (!p.IsContiguous)
+        {
+            p.Copy_(Tensor.FromArray(values, p.Numel).Reshape(p.Shape.ToArray()));
+        }
+        else if (p.DType == DType.Float32)
+        {
+            var dst = p.AsSpan<float>();
+            for (var i = 0; i < values.Length; i++)
+            {
+                dst[i] = (float)values[i];
+            }
+        }
+        else
+        {
+            values.CopyTo(p.AsSpan<double>());
         }
     }
 
@@ -162,23 +210,6 @@ public abstract class Optimizer
         var d = t.Data<double>();
         d[t.Offset] += 1;
         return d[t.Offset];
-    }
-
-    private static void WriteBack(Tensor p, double[] values)
-    {
-        if (p.DType == DType.Float64)
-        {
-            p.Copy_(Tensor.FromArray(values, p.Shape.ToArray().Length == 0 ? [1] : p.Shape.ToArray()).Reshape(p.Shape.ToArray()));
-        }
-        else
-        {
-            var f = new float[values.Length];
-            for (var i = 0; i < f.Length; i++)
-            {
-                f[i] = (float)values[i];
-            }
-            p.Copy_(Tensor.FromArray(f, p.Shape.ToArray().Length == 0 ? [1] : p.Shape.ToArray()).Reshape(p.Shape.ToArray()));
-        }
     }
 
     /// <summary>

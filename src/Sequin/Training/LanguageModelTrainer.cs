@@ -270,8 +270,10 @@ public static class LanguageModelTrainer
                 }
                 b++;
                 state = options.RandomIter ? null : state?.Detach();
+                var t0 = Stopwatch.GetTimestamp();
                 var (logits, next) = model.Forward(x, state);
                 state = next;
+                var t1 = Stopwatch.GetTimestamp();
                 var loss = RnnLanguageModel.Loss(logits, y);
                 var l = loss.Item();
                 if (!double.IsFinite(l))
@@ -282,9 +284,26 @@ public static class LanguageModelTrainer
                     break;
                 }
                 optimizer.ZeroGrad();
+                var t2 = Stopwatch.GetTimestamp();
                 loss.Backward();
-                Clip(model, options);
+                var t3 = Stopwatch.GetTimestamp();
+                var gradNorm = ClipGrad.GradNorm(model.Parameters());
+                if (!double.IsFinite(gradNorm))
+                {
+                    status = TrainStatus.Diverged;
+                    message = $"The gradients became {(double.IsNaN(gradNorm) ? "NaN" : "infinite")} at epoch {epoch}, step {b} (global step {progress.Step + 1}; loss {l:G4}); the step was not applied. " +
+                        $"Lower the learning rate (--lr, now {options.Lr.ToString(CultureInfo.InvariantCulture)}) or clip gradients (--clip, now {options.Clip.ToString(CultureInfo.InvariantCulture)}).";
+                    break;
+                }
+                Clip(model, options, gradNorm);
+                var t4 = Stopwatch.GetTimestamp();
                 optimizer.Step();
+                var t5 = Stopwatch.GetTimestamp();
+                Profile[0] += t1 - t0;
+                Profile[1] += t2 - t1;
+                Profile[2] += t3 - t2;
+                Profile[3] += t4 - t3;
+                Profile[4] += t5 - t4;
                 progress.Step++;
                 var n = y.Numel;
                 lossSum += l * n;
@@ -337,6 +356,9 @@ public static class LanguageModelTrainer
         };
     }
 
+    /// <summary>Cumulative stopwatch ticks spent in forward, loss, backward, clipping and the optimizer step (for profiling).</summary>
+    public static long[] Profile { get; } = new long[5];
+
     private static int LastSavedEpoch(string dir)
     {
         try
@@ -349,7 +371,7 @@ public static class LanguageModelTrainer
         }
     }
 
-    private static void Clip(RnnLanguageModel model, TrainOptions options)
+    private static void Clip(RnnLanguageModel model, TrainOptions options, double norm)
     {
         if (options.Clip <= 0)
         {
@@ -357,20 +379,17 @@ public static class LanguageModelTrainer
         }
         if (!options.D2lClipping)
         {
-            ClipGrad.ClipGradNorm(model.Parameters(), options.Clip);
+            // clip_grad_norm_: g *= min(1, max_norm / (norm + 1e-6)); the norm is the one just computed.
+            var coef = Math.Min(options.Clip / (norm + 1e-6), 1.0);
+            using var ng = new Autograd.NoGrad();
+            foreach (var p in model.Parameters())
+            {
+                p.Grad?.Mul_(coef);
+            }
             return;
         }
         // d2l's grad_clipping: norm = sqrt(Σ‖g‖²); if norm > θ: g *= θ / norm.
         var ps = model.Parameters().Where(p => p.Grad is not null).ToList();
-        var sum = 0.0;
-        foreach (var p in ps)
-        {
-            foreach (var v in p.Grad!.ToDoubleArray())
-            {
-                sum += v * v;
-            }
-        }
-        var norm = Math.Sqrt(sum);
         if (norm > options.Clip)
         {
             using var _ = new Autograd.NoGrad();
