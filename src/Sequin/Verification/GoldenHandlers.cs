@@ -13,6 +13,8 @@ public static class GoldenHandlers
     [
         new RecurrentLayerHandler(),
         new RecurrentCellHandler(),
-        // Add handlers for further kinds here (lm, optim, clip).
+        new LanguageModelHandler(),
+        new OptimHandler(),
+        new ClipHandler(),
     ];
 }

@@ -43,7 +43,8 @@ public class GoldenCaseTests(Xunit.Abstractions.ITestOutputHelper output)
         var r = GoldenRunner.Run(c, dtype == "float64" ? DType.Float64 : DType.Float32);
         output.WriteLine(r.ToString());
         Assert.True(r.Status == GoldenStatus.Pass, r.ToString());
-        Assert.Contains(r.Checked, n => n.StartsWith("grad.", StringComparison.Ordinal));
+        // Layers, cells and language models must check gradients; optim/clip cases check updated parameters/gradients.
+        Assert.Contains(r.Checked, n => n.StartsWith("grad.", StringComparison.Ordinal) || c.Kind is "optim" or "clip");
     }
 
     [Fact]
