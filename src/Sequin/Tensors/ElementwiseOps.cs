@@ -210,13 +210,7 @@ internal readonly struct NegOp : IUnaryNumberOp
 
 internal readonly struct AbsOp : IUnaryNumberOp
 {
-    public static void Apply<T>(ReadOnlySpan<T> x, Span<T> r) where T : unmanaged, INumber<T>
-    {
-        for (var i = 0; i < r.Length; i++)
-        {
-            r[i] = T.Abs(x[i]);
-        }
-    }
+    public static void Apply<T>(ReadOnlySpan<T> x, Span<T> r) where T : unmanaged, INumber<T> => TensorPrimitives.Abs(x, r);
 }
 
 internal readonly struct SignOp : IUnaryNumberOp

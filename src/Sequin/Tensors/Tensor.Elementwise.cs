@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 
 namespace Sequin.Tensors;
 
@@ -355,7 +356,14 @@ public sealed partial class Tensor
             }
             if (max is { } hi)
             {
-                y = BinaryRaw<MinimumOp>(y, ScalarLike(hi), "clamp");
+                if (y.Is(this))
+                {
+                    y = BinaryRaw<MinimumOp>(y, ScalarLike(hi), "clamp");
+                }
+                else
+                {
+                    BinaryInto<MinimumOp>(y, y.ScalarLike(hi), y, "clamp");    // y is our fresh result: reuse it
+                }
             }
         }
         return Record(y, "ClampBackward1", [this], g =>
@@ -516,6 +524,18 @@ public sealed partial class Tensor
         ArgumentNullException.ThrowIfNull(other);
         CheckInPlace("Add_");
         using var _ = new Autograd.NoGrad();
+        if (alpha != 1 && DType == other.DType && IsContiguous && other.IsContiguous && other.shape.AsSpan().SequenceEqual(shape) &&
+            !other.SharesStorageWith(this))
+        {
+            // The optimizer update p += α·g in one fused pass, without a temporary for α·g.
+            switch (DType)
+            {
+                case DType.Float32: TensorPrimitives.MultiplyAdd(other.DenseSpan<float>(), (float)alpha, AsSpan<float>(), AsSpan<float>()); break;
+                case DType.Float64: TensorPrimitives.MultiplyAdd(other.DenseSpan<double>(), alpha, AsSpan<double>(), AsSpan<double>()); break;
+                default: return InPlace<AddOp>(other.Mul(alpha), "add_");
+            }
+            return this;
+        }
         return InPlace<AddOp>(alpha == 1 ? other : other.Mul(alpha), "add_");
     }
 
