@@ -11,6 +11,11 @@ internal static class Program
             GemmQuick.Run(args);
             return;
         }
+        if (args.Length > 0 && args[0] == "alloc")
+        {
+            AllocProbe.Run();
+            return;
+        }
         if (args.Length > 0 && args[0] == "act")
         {
             ActivationsQuick.Run();
