@@ -8,10 +8,10 @@ namespace Sequin.Nn;
 /// </summary>
 /// <param name="H">Hidden state <c>(num_layers, batch, hidden_size)</c>.</param>
 /// <param name="C">LSTM cell state <c>(num_layers, batch, hidden_size)</c>; null for RNN and GRU.</param>
-public sealed record RecurrentState(Tensor H, Tensor? C)
+public sealed record LanguageModelState(Tensor H, Tensor? C)
 {
     /// <summary>The same state cut off from the graph (truncated backpropagation through time).</summary>
-    public RecurrentState Detach() => new(H.Detach(), C?.Detach());
+    public LanguageModelState Detach() => new(H.Detach(), C?.Detach());
 }
 
 /// <summary>
@@ -95,7 +95,7 @@ public sealed class RnnLanguageModel : Module
     /// Runs the model: tokens int64 <c>(batch, seq_len)</c> → logits <c>(batch, seq_len, V)</c> and the final state.
     /// Pass the previous call's state (detached) to continue the sequences; null starts from zeros.
     /// </summary>
-    public (Tensor Logits, RecurrentState State) Forward(Tensor tokens, RecurrentState? state = null)
+    public (Tensor Logits, LanguageModelState State) Forward(Tensor tokens, LanguageModelState? state = null)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         if (tokens.Dim != 2 || tokens.DType != DType.Int64)
@@ -105,28 +105,28 @@ public sealed class RnnLanguageModel : Module
         }
         var x = Embedding is not null ? Embedding.Forward(tokens) : Functional.OneHot(tokens, VocabSize).To(DType);
         Tensor output;
-        RecurrentState next;
+        LanguageModelState next;
         switch (Rnn)
         {
             case LSTM lstm:
                 {
                     var (o, h, c) = lstm.Forward(x, state?.H, state?.C);
                     output = o;
-                    next = new RecurrentState(h, c);
+                    next = new LanguageModelState(h, c);
                     break;
                 }
             case GRU gru:
                 {
                     var (o, h) = gru.Forward(x, state?.H);
                     output = o;
-                    next = new RecurrentState(h, null);
+                    next = new LanguageModelState(h, null);
                     break;
                 }
             default:
                 {
                     var (o, h) = ((RNN)Rnn).Forward(x, state?.H);
                     output = o;
-                    next = new RecurrentState(h, null);
+                    next = new LanguageModelState(h, null);
                     break;
                 }
         }
@@ -161,7 +161,7 @@ public sealed class RnnLanguageModel : Module
         var wasTraining = Training;
         Eval();
         var outputs = new List<int> { prefix[0] };
-        RecurrentState? state = null;
+        LanguageModelState? state = null;
         var g = generator ?? Generator.Default;
         using (new Autograd.NoGrad())
         {

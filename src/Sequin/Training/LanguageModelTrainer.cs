@@ -255,7 +255,7 @@ public static class LanguageModelTrainer
         while (progress.Epoch < options.Epochs)
         {
             var epoch = progress.Epoch + 1;
-            RecurrentState? state = null;
+            LanguageModelState? state = null;
             double lossSum = 0;
             long tokens = 0;
             var b = 0;
