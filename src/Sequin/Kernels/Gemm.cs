@@ -14,14 +14,63 @@ namespace Sequin.Kernels;
 public static class Gemm
 {
     /// <summary>Single-precision GEMM. See <see cref="Gemm"/> for the layout.</summary>
-    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+    /// <exception cref="ArgumentException">A size is negative, a leading dimension is smaller than its row, or a span is too short.</exception>
+    public static unsafe void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
-        => Reference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    {
+        Validate("Sgemm", transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            GemmDriver<float>.Run(Simd.Current, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+        }
+    }
 
     /// <summary>Double-precision GEMM. See <see cref="Gemm"/> for the layout.</summary>
-    public static void Dgemm(bool transA, bool transB, int m, int n, int k, double alpha,
+    /// <exception cref="ArgumentException">A size is negative, a leading dimension is smaller than its row, or a span is too short.</exception>
+    public static unsafe void Dgemm(bool transA, bool transB, int m, int n, int k, double alpha,
         ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb, double beta, Span<double> c, int ldc)
-        => Reference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    {
+        Validate("Dgemm", transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        fixed (double* pa = a, pb = b, pc = c)
+        {
+            GemmDriver<double>.Run(Simd.Current, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+        }
+    }
+
+    /// <summary>Checks sizes, leading dimensions and span lengths before the kernels touch raw memory.</summary>
+    private static void Validate(string op, bool transA, bool transB, int m, int n, int k,
+        int aLength, int lda, int bLength, int ldb, int cLength, int ldc)
+    {
+        if (m < 0 || n < 0 || k < 0)
+        {
+            throw new ArgumentException($"{op}: sizes must be non-negative; got m={m}, n={n}, k={k}.");
+        }
+        CheckOperand(op, "A", "lda", transA ? "(k × m) because transA" : "(m × k)", transA ? k : m, transA ? m : k, aLength, lda);
+        CheckOperand(op, "B", "ldb", transB ? "(n × k) because transB" : "(k × n)", transB ? n : k, transB ? k : n, bLength, ldb);
+        CheckOperand(op, "C", "ldc", "(m × n)", m, n, cLength, ldc);
+    }
+
+    private static void CheckOperand(string op, string name, string ldName, string layout, int rows, int cols, int length, int ld)
+    {
+        if (ld < Math.Max(1, cols))
+        {
+            throw new ArgumentException(
+                $"{op}: {name} is stored {layout} = ({rows} × {cols}), so {ldName} (its row stride) must be at least {cols}; got {ld}.",
+                ldName);
+        }
+        if (rows == 0 || cols == 0)
+        {
+            return;
+        }
+        var needed = ((long)(rows - 1) * ld) + cols;
+        if (length < needed)
+        {
+            throw new ArgumentException(
+                $"{op}: {name} is stored {layout} = ({rows} × {cols}) with {ldName}={ld}, which needs (rows − 1) · {ldName} + cols = {needed} elements; " +
+                $"the span has {length}. Pass the whole matrix, or check m, n, k and the transpose flags.",
+                name.ToLowerInvariant());
+        }
+    }
 
     /// <summary>GEMM for <see cref="float"/> or <see cref="double"/>, dispatching to <see cref="Sgemm"/> or <see cref="Dgemm"/>.</summary>
     public static void Compute<T>(bool transA, bool transB, int m, int n, int k, T alpha,

@@ -1,0 +1,691 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Sequin.Kernels;
+
+/// <summary>
+/// The fast GEMM behind <see cref="Gemm.Sgemm"/> and <see cref="Gemm.Dgemm"/>, on raw pointers that the
+/// caller has validated and pinned. Row-major throughout: <c>C = alpha · op(A) · op(B) + beta · C</c>.
+/// </summary>
+/// <remarks>
+/// <para>Two algorithms, both written once over <see cref="ISimdOps{T, TV}"/> and specialised for
+/// AVX-512, AVX2 and scalar code:</para>
+/// <list type="bullet">
+/// <item>Packed panels (after Goto/BLIS): B is packed into <c>KC × NR</c> column panels and A into
+/// <c>MR × KC</c> row panels (transposition is absorbed by the packing, zero-padded at the edges), and a
+/// register-blocked <c>MR × NR</c> micro-kernel (NR = two vectors) runs over them. Loops: NC columns of
+/// B → KC depth → MC rows of A → NR panel → MR panel.</item>
+/// <item>Small M (batch 1–<see cref="SmallM"/>): no packing; B is streamed once from where it lies,
+/// as dot products along k when B is transposed (weights stored <c>(n × k)</c>) or as rows of B scaled
+/// by broadcast elements of A otherwise.</item>
+/// </list>
+/// Large products are split into contiguous row or column ranges, one per thread.
+/// </remarks>
+internal static unsafe class GemmDriver<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Depth of one packed block (elements of k).</summary>
+    internal static int KC = 256;
+
+    /// <summary>Rows of A per packed block (a multiple of every micro-tile height: 8, 6, 4).</summary>
+    internal static int MC = 192;
+
+    /// <summary>Columns of B per packed block (a multiple of every micro-tile width).</summary>
+    internal static int NC = 2048;
+
+    /// <summary>Largest m that takes the unpacked small-M path.</summary>
+    internal static int SmallM = 8;
+
+    /// <summary>Smallest m·n·k that is split across threads.</summary>
+    internal static long ParallelThreshold = 1L << 20;
+
+    [ThreadStatic] private static T[]? t_bufA;
+    [ThreadStatic] private static T[]? t_bufB;
+
+    /// <summary>Entry: handles the degenerate cases, then runs on one thread or splits across several.</summary>
+    internal static void Run(SimdLevel isa, bool transA, bool transB, int m, int n, int k, T alpha,
+        T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
+    {
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+        if (k == 0 || T.IsZero(alpha))
+        {
+            ScaleC(m, n, beta, c, ldc);
+            return;
+        }
+        var threads = Parallelism.MaxThreads;
+        var work = (long)m * n * k;
+        if (threads <= 1 || work < ParallelThreshold)
+        {
+            Serial(isa, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+
+        var lanes = isa switch
+        {
+            SimdLevel.Avx512 => Vector512<T>.Count,
+            SimdLevel.Avx2 => Vector256<T>.Count,
+            _ => 1,
+        };
+        var mr = isa switch { SimdLevel.Avx512 => 8, SimdLevel.Avx2 => 6, _ => 4 };
+        var nr = 2 * lanes;
+        var small = m <= SmallM && isa != SimdLevel.Scalar;
+        // Split rows when there are more row tiles than column tiles; the small-M path always splits columns.
+        var splitM = !small && (m + mr - 1) / mr >= (n + nr - 1) / nr;
+        var unit = splitM ? mr : small ? 4 * lanes : nr;
+        var dim = splitM ? m : n;
+        var units = (dim + unit - 1) / unit;
+        var parts = Math.Min(threads, units);
+        if (parts <= 1)
+        {
+            Serial(isa, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        var chunk = (units + parts - 1) / parts * unit;
+        parts = (dim + chunk - 1) / chunk;
+        nint pa = (nint)a, pb = (nint)b, pc = (nint)c;
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        {
+            var start = part * chunk;
+            var len = Math.Min(chunk, dim - start);
+            var a0 = (T*)pa;
+            var b0 = (T*)pb;
+            var c0 = (T*)pc;
+            if (splitM)
+            {
+                Serial(isa, transA, transB, len, n, k, alpha, transA ? a0 + start : a0 + ((nint)start * lda), lda,
+                    b0, ldb, beta, c0 + ((nint)start * ldc), ldc);
+            }
+            else
+            {
+                Serial(isa, transA, transB, m, len, k, alpha, a0, lda,
+                    transB ? b0 + ((nint)start * ldb) : b0 + start, ldb, beta, c0 + start, ldc);
+            }
+        });
+    }
+
+    /// <summary>Runs the whole product on the calling thread with the given instruction set.</summary>
+    internal static void Serial(SimdLevel isa, bool transA, bool transB, int m, int n, int k, T alpha,
+        T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
+    {
+        switch (isa)
+        {
+            case SimdLevel.Avx512:
+                Dispatch<Ops512<T>, Vector512<T>>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                break;
+            case SimdLevel.Avx2:
+                Dispatch<Ops256<T>, Vector256<T>>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                break;
+            default:
+                Dispatch<OpsScalar<T>, T>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                break;
+        }
+    }
+
+    private static void Dispatch<TS, TV>(bool transA, bool transB, int m, int n, int k, T alpha,
+        T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
+        where TS : ISimdOps<T, TV>
+        where TV : struct
+    {
+        if (m <= SmallM && TS.Count > 1)
+        {
+            if (transB)
+            {
+                SmallMTransB<TS, TV>(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            }
+            else
+            {
+                SmallMNoTransB<TS, TV>(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            }
+            return;
+        }
+        Packed<TS, TV>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    // ---------------------------------------------------------------- buffers and helpers
+
+    /// <summary>A 64-byte-aligned pointer into a pinned, thread-owned buffer of at least <paramref name="length"/> elements.</summary>
+    private static T* Buffer(ref T[]? buffer, int length)
+    {
+        var pad = 64 / sizeof(T);
+        if (buffer is null || buffer.Length < length + pad)
+        {
+            buffer = GC.AllocateUninitializedArray<T>(length + pad, pinned: true);
+        }
+        var p = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+        return (T*)((p + 63) & ~(nint)63);
+    }
+
+    private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+
+    /// <summary>C = beta · C (C is zeroed, not read, when beta is 0).</summary>
+    private static void ScaleC(int m, int n, T beta, T* c, int ldc)
+    {
+        if (T.IsZero(beta))
+        {
+            for (var i = 0; i < m; i++)
+            {
+                new Span<T>(c + ((nint)i * ldc), n).Clear();
+            }
+        }
+        else if (beta != T.One)
+        {
+            for (var i = 0; i < m; i++)
+            {
+                var row = c + ((nint)i * ldc);
+                for (var j = 0; j < n; j++)
+                {
+                    row[j] *= beta;
+                }
+            }
+        }
+    }
+
+    /// <summary>c = alpha · v (+ beta · c unless beta is 0), for one scalar result.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreScalar(T* c, T v, T alpha, T beta)
+        => *c = T.IsZero(beta) ? alpha * v : (alpha * v) + (beta * *c);
+
+    /// <summary>c[0..2L) = alpha · (v0, v1) (+ beta · c).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow2<TS, TV>(T* c, TV v0, TV v1, TV va, TV vb, bool readC)
+        where TS : ISimdOps<T, TV>
+        where TV : struct
+    {
+        if (readC)
+        {
+            TS.Store(c, TS.Fma(v0, va, TS.Mul(TS.Load(c), vb)));
+            TS.Store(c + TS.Count, TS.Fma(v1, va, TS.Mul(TS.Load(c + TS.Count), vb)));
+        }
+        else
+        {
+            TS.Store(c, TS.Mul(v0, va));
+            TS.Store(c + TS.Count, TS.Mul(v1, va));
+        }
+    }
+
+    // ---------------------------------------------------------------- packed path
+
+    private static void Packed<TS, TV>(bool transA, bool transB, int m, int n, int k, T alpha,
+        T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
+        where TS : ISimdOps<T, TV>
+        where TV : struct
+    {
+        var mr = TS.GemmRows;
+        var nr = 2 * TS.Count;
+        var kcMax = Math.Min(KC, k);
+        var mcMax = Math.Min(MC, RoundUp(m, mr));
+        var ncMax = Math.Min(NC, RoundUp(n, nr));
+        var packA = Buffer(ref t_bufA, mcMax * kcMax);
+        var packB = Buffer(ref t_bufB, kcMax * ncMax);
+        var tile = stackalloc T[8 * 2 * 16];
+
+        for (var jc = 0; jc < n; jc += NC)
+        {
+            var ncur = Math.Min(NC, n - jc);
+            for (var pc = 0; pc < k; pc += KC)
+            {
+                var kcur = Math.Min(KC, k - pc);
+                PackB<TS, TV>(transB, b, ldb, pc, jc, kcur, ncur, packB);
+                var betaNow = pc == 0 ? beta : T.One;
+                for (var ic = 0; ic < m; ic += MC)
+                {
+                    var mcur = Math.Min(MC, m - ic);
+                    PackA(transA, a, lda, ic, pc, mcur, kcur, mr, packA);
+                    for (var jr = 0; jr < ncur; jr += nr)
+                    {
+                        var cols = Math.Min(nr, ncur - jr);
+                        var pb = packB + ((nint)jr * kcur);
+                        for (var ir = 0; ir < mcur; ir += mr)
+                        {
+                            var rows = Math.Min(mr, mcur - ir);
+                            var pa = packA + ((nint)ir * kcur);
+                            var cc = c + ((nint)(ic + ir) * ldc) + jc + jr;
+                            if (rows == mr && cols == nr)
+                            {
+                                Micro<TS, TV>(kcur, pa, pb, cc, ldc, alpha, betaNow);
+                            }
+                            else
+                            {
+                                Micro<TS, TV>(kcur, pa, pb, tile, nr, T.One, T.Zero);
+                                for (var i = 0; i < rows; i++)
+                                {
+                                    for (var j = 0; j < cols; j++)
+                                    {
+                                        StoreScalar(cc + ((nint)i * ldc) + j, tile[(i * nr) + j], alpha, betaNow);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs rows [ic, ic+mcur) × depth [pc, pc+kcur) of op(A) into MR-row panels: panel r holds, for each p,
+    /// the MR values op(A)[ic + r·MR + 0..MR-1, pc + p] contiguously; rows past the edge are zero.
+    /// </summary>
+    private static void PackA(bool transA, T* a, int lda, int ic, int pc, int mcur, int kcur, int mr, T* dst)
+    {
+        for (var ir = 0; ir < mcur; ir += mr)
+        {
+            var rows = Math.Min(mr, mcur - ir);
+            var d = dst + ((nint)ir * kcur);
+            if (!transA)
+            {
+                var s = a + ((nint)(ic + ir) * lda) + pc;
+                for (var p = 0; p < kcur; p++)
+                {
+                    var dp = d + ((nint)p * mr);
+                    var sp = s + p;
+                    var ii = 0;
+                    for (; ii < rows; ii++)
+                    {
+                        dp[ii] = sp[(nint)ii * lda];
+                    }
+                    for (; ii < mr; ii++)
+                    {
+                        dp[ii] = T.Zero;
+                    }
+                }
+            }
+            else
+            {
+                for (var p = 0; p < kcur; p++)
+                {
+                    var dp = d + ((nint)p * mr);
+                    var sp = a + ((nint)(pc + p) * lda) + ic + ir;
+                    var ii = 0;
+                    for (; ii < rows; ii++)
+                    {
+                        dp[ii] = sp[ii];
+                    }
+                    for (; ii < mr; ii++)
+                    {
+                        dp[ii] = T.Zero;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs depth [pc, pc+kcur) × columns [jc, jc+ncur) of op(B) into NR-column panels: panel q holds, for
+    /// each p, the NR values op(B)[pc + p, jc + q·NR + 0..NR-1] contiguously; columns past the edge are zero.
+    /// </summary>
+    private static void PackB<TS, TV>(bool transB, T* b, int ldb, int pc, int jc, int kcur, int ncur, T* dst)
+        where TS : ISimdOps<T, TV>
+        where TV : struct
+    {
+        var lanes = TS.Count;
+        var nr = 2 * lanes;
+        for (var jr = 0; jr < ncur; jr += nr)
+        {
+            var cols = Math.Min(nr, ncur - jr);
+            var d = dst + ((nint)jr * kcur);
+            if (!transB)
+            {
+                var s = b + ((nint)pc * ldb) + jc + jr;
+                if (cols == nr)
+                {
+                    for (var p = 0; p < kcur; p++)
+                    {
+                        var sp = s + ((nint)p * ldb);
+                        var dp = d + ((nint)p * nr);
+                        TS.Store(dp, TS.Load(sp));
+                        TS.Store(dp + lanes, TS.Load(sp + lanes));
+                    }
+                }
+                else
+                {
+                    for (var p = 0; p < kcur; p++)
+                    {
+                        var sp = s + ((nint)p * ldb);
+                        var dp = d + ((nint)p * nr);
+                        var jj = 0;
+                        for (; jj < cols; jj++)
+                        {
+                            dp[jj] = sp[jj];
+                        }
+                        for (; jj < nr; jj++)
+                        {
+                            dp[jj] = T.Zero;
+                        }
+                    }
+                }
+            }
+            else
+            {
+                var jj = 0;
+                for (; jj < cols; jj++)
+                {
+                    var s = b + ((nint)(jc + jr + jj) * ldb) + pc;
+                    for (var p = 0; p < kcur; p++)
+                    {
+                        d[((nint)p * nr) + jj] = s[p];
+                    }
+                }
+                for (; jj < nr; jj++)
+                {
+                    for (var p = 0; p < kcur; p++)
+                    {
+                        d[((nint)p * nr) + jj] = T.Zero;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The register-blocked micro-kernel: an MR × NR tile (MR = <c>TS.GemmRows</c>, NR = two vectors) of
+    /// <c>C = alpha · Apanel · Bpanel + beta · C</c> over depth <paramref name="kc"/>; C is not read when beta is 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Micro<TS, TV>(int kc, T* pa, T* pb, T* c, int ldc, T alpha, T beta)
+        where TS : ISimdOps<T, TV>
+        where TV : struct
+    {
+        var lanes = TS.Count;
+        var mr = TS.GemmRows;
+        TV c00 = TS.Zero, c01 = TS.Zero, c10 = TS.Zero, c11 = TS.Zero, c20 = TS.Zero, c21 = TS.Zero, c30 = TS.Zero, c31 = TS.Zero;
+        TV c40 = TS.Zero, c41 = TS.Zero, c50 = TS.Zero, c51 = TS.Zero, c60 = TS.Zero, c61 = TS.Zero, c70 = TS.Zero, c71 = TS.Zero;
+        for (var p = 0; p < kc; p++)
+        {
+            var b0 = TS.Load(pb);
+            var b1 = TS.Load(pb + lanes);
+            var x = TS.Broadcast(pa[0]);
+            c00 = TS.Fma(x, b0, c00);
+            c01 = TS.Fma(x, b1, c01);
+            x = TS.Broadcast(pa[1]);
+            c10 = TS.Fma(x, b0, c10);
+            c11 = TS.Fma(x, b1, c11);
+            x = TS.Broadcast(pa[2]);
+            c20 = TS.Fma(x, b0, c20);
+            c21 = TS.Fma(x, b1, c21);
+            x = TS.Broadcast(pa[3]);
+            c30 = TS.Fma(x, b0, c30);
+            c31 = TS.Fma(x, b1, c31);
+            if (mr > 4)
+            {
+                x = TS.Broadcast(pa[4]);
+                c40 = TS.Fma(x, b0, c40);
+                c41 = TS.Fma(x, b1, c41);
+                x = TS.Broadcast(pa[5]);
+                c50 = TS.Fma(x, b0, c50);
+                c51 = TS.Fma(x, b1, c51);
+            }
+            if (mr > 6)
+            {
+                x = TS.Broadcast(pa[6]);
+                c60 = TS.Fma(x, b0, c60);
+                c61 = TS.Fma(x, b1, c61);
+                x = TS.Broadcast(pa[7]);
+                c70 = TS.Fma(x, b0, c70);
+                c71 = TS.Fma(x, b1, c71);
+            }
+            pa += mr;
+            pb += 2 * lanes;
+        }
+
+        var va = TS.Broadcast(alpha);
+        var vb = TS.Broadcast(beta);
+        var readC = !T.IsZero(beta);
+        StoreRow2<TS, TV>(c, c00, c01, va, vb, readC);
+        StoreRow2<TS, TV>(c + ldc, c10, c11, va, vb, readC);
+        StoreRow2<TS, TV>(c + (2 * (nint)ldc), c20, c21, va, vb, readC);
+        StoreRow2<TS, TV>(c + (3 * (nint)ldc), c30, c31, va, vb, readC);
+        if (mr > 4)
+        {
+            StoreRow2<TS, TV>(c + (4 * (nint)ldc), c40, c41, va, vb, readC);
+            StoreRow2<TS, TV>(c + (5 * (nint)ldc), c50, c51, va, vb, readC);
+        }
+        if (mr > 6)
+        {
+            StoreRow2<TS, TV>(c + (6 * (nint)ldc), c60, c61, va, vb, readC);
+            StoreRow2<TS, TV>(c + (7 * (nint)ldc), c70, c71, va, vb, readC);
+        }
+    }
+
+    // ---------------------------------------------------------------- small-M path
+
+    /// <summary>
+    /// Small m with B stored transposed, <c>(n × k)</c> (the layout of weight matrices): each C[i, j] is a
+    /// dot product of row i of A with row j of B, so B streams once, row by row, in memory order.
+    /// </summary>
+    private static void SmallMTransB<TS, TV>(bool transA, int m, int n, int k, T alpha,
+        T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
+        where TS : ISimdOps<T, TV>
+        where TV : struct
+    {
+        if (transA)
+        {
+            // Rows of op(A) are columns of A: gather them once (m·k elements) so the dot products read contiguously.
+            var copy = Buffer(ref t_bufA, m * k);
+            for (var i = 0; i < m; i++)
+            {
+                for (var p = 0; p < k; p++)
+                {
+                    copy[((nint)i * k) + p] = a[((nint)p * lda) + i];
+                }
+            }
+            a = copy;
+            lda = k;
+        }
+        var i0 = 0;
+        for (; i0 + 4 <= m; i0 += 4)
+        {
+            DotRows<TS, TV>(4, k, n, alpha, a + ((nint)i0 * lda), lda, b, ldb, beta, c + ((nint)i0 * ldc), ldc);
+        }
+        if (m - i0 >= 2)
+        {
+            DotRows<TS, TV>(2, k, n, alpha, a + ((nint)i0 * lda), lda, b, ldb, beta, c + ((nint)i0 * ldc), ldc);
+            i0 += 2;
+        }
+        if (m - i0 == 1)
+        {
+            DotRows<TS, TV>(1, k, n, alpha, a + ((nint)i0 * lda), lda, b, ldb, beta, c + ((nint)i0 * ldc), ldc);
+        }
+    }
+
+    /// <summary><paramref name="rows"/> (1, 2 or 4) rows of C as dot products, four columns at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotRows<TS, TV>(int rows, int k, int n, T alpha, T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
+        where TS : ISimdOps<T, TV>
+        where TV : struct
+    {
+        var lanes = TS.Count;
+        var kv = k - (k % lanes);
+        var a0 = a;
+        var a1 = rows > 1 ? a + lda : a;
+        var a2 = rows > 2 ? a + (2 * (nint)lda) : a;
+        var a3 = rows > 2 ? a + (3 * (nint)lda) : a;
+        var sums = stackalloc T[16];
+        for (var j0 = 0; j0 < n; j0 += 4)
+        {
+            var cols = Math.Min(4, n - j0);
+            var b0 = b + ((nint)j0 * ldb);
+            var b1 = cols > 1 ? b0 + ldb : b0;
+            var b2 = cols > 2 ? b0 + (2 * (nint)ldb) : b0;
+            var b3 = cols > 3 ? b0 + (3 * (nint)ldb) : b0;
+            TV s00 = TS.Zero, s01 = TS.Zero, s02 = TS.Zero, s03 = TS.Zero;
+            TV s10 = TS.Zero, s11 = TS.Zero, s12 = TS.Zero, s13 = TS.Zero;
+            TV s20 = TS.Zero, s21 = TS.Zero, s22 = TS.Zero, s23 = TS.Zero;
+            TV s30 = TS.Zero, s31 = TS.Zero, s32 = TS.Zero, s33 = TS.Zero;
+            for (var p = 0; p < kv; p += lanes)
+            {
+                var w0 = TS.Load(b0 + p);
+                var w1 = TS.Load(b1 + p);
+                var w2 = TS.Load(b2 + p);
+                var w3 = TS.Load(b3 + p);
+                var x = TS.Load(a0 + p);
+                s00 = TS.Fma(x, w0, s00);
+                s01 = TS.Fma(x, w1, s01);
+                s02 = TS.Fma(x, w2, s02);
+                s03 = TS.Fma(x, w3, s03);
+                if (rows > 1)
+                {
+                    x = TS.Load(a1 + p);
+                    s10 = TS.Fma(x, w0, s10);
+                    s11 = TS.Fma(x, w1, s11);
+                    s12 = TS.Fma(x, w2, s12);
+                    s13 = TS.Fma(x, w3, s13);
+                }
+                if (rows > 2)
+                {
+                    x = TS.Load(a2 + p);
+                    s20 = TS.Fma(x, w0, s20);
+                    s21 = TS.Fma(x, w1, s21);
+                    s22 = TS.Fma(x, w2, s22);
+                    s23 = TS.Fma(x, w3, s23);
+                    x = TS.Load(a3 + p);
+                    s30 = TS.Fma(x, w0, s30);
+                    s31 = TS.Fma(x, w1, s31);
+                    s32 = TS.Fma(x, w2, s32);
+                    s33 = TS.Fma(x, w3, s33);
+                }
+            }
+            sums[0] = TS.Sum(s00);
+            sums[1] = TS.Sum(s01);
+            sums[2] = TS.Sum(s02);
+            sums[3] = TS.Sum(s03);
+            if (rows > 1)
+            {
+                sums[4] = TS.Sum(s10);
+                sums[5] = TS.Sum(s11);
+                sums[6] = TS.Sum(s12);
+                sums[7] = TS.Sum(s13);
+            }
+            if (rows > 2)
+            {
+                sums[8] = TS.Sum(s20);
+                sums[9] = TS.Sum(s21);
+                sums[10] = TS.Sum(s22);
+                sums[11] = TS.Sum(s23);
+                sums[12] = TS.Sum(s30);
+                sums[13] = TS.Sum(s31);
+                sums[14] = TS.Sum(s32);
+                sums[15] = TS.Sum(s33);
+            }
+            for (var i = 0; i < rows; i++)
+            {
+                var ai = a + ((nint)i * lda);
+                for (var j = 0; j < cols; j++)
+                {
+                    var bj = b0 + ((nint)j * ldb);
+                    var s = sums[(i * 4) + j];
+                    for (var p = kv; p < k; p++)
+                    {
+                        s += ai[p] * bj[p];
+                    }
+                    StoreScalar(c + ((nint)i * ldc) + j0 + j, s, alpha, beta);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Small m with B stored <c>(k × n)</c>: each row of C accumulates rows of B scaled by broadcast
+    /// elements of op(A), four vectors of columns at a time, so B streams once in memory order.
+    /// </summary>
+    private static void SmallMNoTransB<TS, TV>(bool transA, int m, int n, int k, T alpha,
+        T* a, int lda, T* b, int ldb, T beta, T* c, int ldc)
+        where TS : ISimdOps<T, TV>
+        where TV : struct
+    {
+        // op(A)[i, p] = a[i * rowStride + p * colStride]
+        nint rowStride = transA ? 1 : lda;
+        nint colStride = transA ? lda : 1;
+        var i0 = 0;
+        for (; i0 + 4 <= m; i0 += 4)
+        {
+            AxpyRows<TS, TV>(4, k, n, alpha, a + (i0 * rowStride), rowStride, colStride, b, ldb, beta, c + ((nint)i0 * ldc), ldc);
+        }
+        if (m - i0 >= 2)
+        {
+            AxpyRows<TS, TV>(2, k, n, alpha, a + (i0 * rowStride), rowStride, colStride, b, ldb, beta, c + ((nint)i0 * ldc), ldc);
+            i0 += 2;
+        }
+        if (m - i0 == 1)
+        {
+            AxpyRows<TS, TV>(1, k, n, alpha, a + (i0 * rowStride), rowStride, colStride, b, ldb, beta, c + ((nint)i0 * ldc), ldc);
+        }
+    }
+
+    /// <summary><paramref name="rows"/> (1, 2 or 4) rows of C as sums of scaled rows of B.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AxpyRows<TS, TV>(int rows, int k, int n, T alpha, T* a, nint rowStride, nint colStride,
+        T* b, int ldb, T beta, T* c, int ldc)
+        where TS : ISimdOps<T, TV>
+        where TV : struct
+    {
+        var lanes = TS.Count;
+        var a0 = a;
+        var a1 = rows > 1 ? a + rowStride : a;
+        var a2 = rows > 2 ? a + (2 * rowStride) : a;
+        var a3 = rows > 2 ? a + (3 * rowStride) : a;
+        var va = TS.Broadcast(alpha);
+        var vb = TS.Broadcast(beta);
+        var readC = !T.IsZero(beta);
+        var j0 = 0;
+        for (; j0 + (2 * lanes) <= n; j0 += 2 * lanes)
+        {
+            TV s00 = TS.Zero, s01 = TS.Zero, s10 = TS.Zero, s11 = TS.Zero;
+            TV s20 = TS.Zero, s21 = TS.Zero, s30 = TS.Zero, s31 = TS.Zero;
+            var bp = b + j0;
+            nint ap = 0;
+            for (var p = 0; p < k; p++, bp += ldb, ap += colStride)
+            {
+                var w0 = TS.Load(bp);
+                var w1 = TS.Load(bp + lanes);
+                var x = TS.Broadcast(a0[ap]);
+                s00 = TS.Fma(x, w0, s00);
+                s01 = TS.Fma(x, w1, s01);
+                if (rows > 1)
+                {
+                    x = TS.Broadcast(a1[ap]);
+                    s10 = TS.Fma(x, w0, s10);
+                    s11 = TS.Fma(x, w1, s11);
+                }
+                if (rows > 2)
+                {
+                    x = TS.Broadcast(a2[ap]);
+                    s20 = TS.Fma(x, w0, s20);
+                    s21 = TS.Fma(x, w1, s21);
+                    x = TS.Broadcast(a3[ap]);
+                    s30 = TS.Fma(x, w0, s30);
+                    s31 = TS.Fma(x, w1, s31);
+                }
+            }
+            StoreRow2<TS, TV>(c + j0, s00, s01, va, vb, readC);
+            if (rows > 1)
+            {
+                StoreRow2<TS, TV>(c + ldc + j0, s10, s11, va, vb, readC);
+            }
+            if (rows > 2)
+            {
+                StoreRow2<TS, TV>(c + (2 * (nint)ldc) + j0, s20, s21, va, vb, readC);
+                StoreRow2<TS, TV>(c + (3 * (nint)ldc) + j0, s30, s31, va, vb, readC);
+            }
+        }
+        // Remaining columns (fewer than two vectors): plain dot products down the columns of B.
+        for (; j0 < n; j0++)
+        {
+            for (var i = 0; i < rows; i++)
+            {
+                var ai = a + (i * rowStride);
+                var s = T.Zero;
+                for (var p = 0; p < k; p++)
+                {
+                    s += ai[p * colStride] * b[((nint)p * ldb) + j0];
+                }
+                StoreScalar(c + ((nint)i * ldc) + j0, s, alpha, beta);
+            }
+        }
+    }
+}

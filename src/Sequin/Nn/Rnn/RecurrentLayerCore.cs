@@ -1,0 +1,510 @@
+using System.Numerics;
+using Sequin.Kernels;
+using Sequin.Tensors;
+
+namespace Sequin.Nn;
+
+/// <summary>The recurrence of a layer, as in PyTorch's <c>mode</c> string.</summary>
+internal enum RecurrentMode
+{
+    RnnTanh,
+    RnnRelu,
+    Lstm,
+    Gru,
+}
+
+/// <summary>The parameters of one direction of one layer.</summary>
+internal sealed record DirectionWeights(Tensor Wih, Tensor Whh, Tensor? Bih, Tensor? Bhh, Tensor? Whr)
+{
+    public IEnumerable<Tensor> All()
+    {
+        yield return Wih;
+        yield return Whh;
+        if (Bih is not null)
+        {
+            yield return Bih;
+        }
+        if (Bhh is not null)
+        {
+            yield return Bhh;
+        }
+        if (Whr is not null)
+        {
+            yield return Whr;
+        }
+    }
+}
+
+/// <summary>
+/// The time layout every layer runs on: packed, time-major rows. Step t owns rows
+/// <c>Offsets[t] .. Offsets[t] + BatchSizes[t] − 1</c> of the <c>(N, features)</c> data; an unpacked
+/// <c>(T, B, ·)</c> input is the special case where every batch size is B. Sequences are sorted by length
+/// (longest first), so the active rows of a step are always the first ones; <see cref="Sorted"/> maps a sorted
+/// position to the caller's batch index (null = identity), and is applied to h_0/h_n/c_0/c_n only.
+/// </summary>
+internal sealed class TimeLayout
+{
+    public TimeLayout(int[] batchSizes, int[]? sorted)
+    {
+        BatchSizes = batchSizes;
+        Offsets = new int[batchSizes.Length];
+        var n = 0;
+        for (var t = 0; t < batchSizes.Length; t++)
+        {
+            Offsets[t] = n;
+            n += batchSizes[t];
+        }
+        Rows = n;
+        Batch = batchSizes.Length == 0 ? 0 : batchSizes[0];
+        Sorted = sorted;
+    }
+
+    public static TimeLayout Dense(int steps, int batch) => new(Enumerable.Repeat(batch, steps).ToArray(), null);
+
+    public int[] BatchSizes { get; }
+
+    public int[] Offsets { get; }
+
+    public int Steps => BatchSizes.Length;
+
+    public int Rows { get; }
+
+    public int Batch { get; }
+
+    public int[]? Sorted { get; }
+
+    public int CallerIndex(int sortedPosition) => Sorted is null ? sortedPosition : Sorted[sortedPosition];
+}
+
+/// <summary>
+/// The fused fast path of one layer (both directions): a single autograd node whose forward runs the
+/// per-direction recurrences on raw spans (one GEMM for all input projections, one small GEMM plus one fused
+/// gate pass per step) and whose backward runs BPTT with a fused gate-backward pass per step and one large GEMM
+/// each for dW_ih, dW_hh, dX (and dW_hr) after the loop. See docs/rnn-backward.md.
+/// </summary>
+internal static class FusedRecurrentLayer
+{
+    /// <summary>
+    /// Runs one layer. <paramref name="x"/>: <c>(N, input)</c> rows in <paramref name="layout"/>;
+    /// <paramref name="h0"/>: <c>(D, B, out)</c> and <paramref name="c0"/>: <c>(D, B, hidden)</c> in the caller's
+    /// batch order. Returns <c>Y (N, D·out)</c>, <c>h_n (D, B, out)</c>, <c>c_n (D, B, hidden)</c> (LSTM only).
+    /// </summary>
+    public static (Tensor Y, Tensor HN, Tensor? CN) Forward(RecurrentMode mode, Tensor x, TimeLayout layout, Tensor h0, Tensor? c0,
+        IReadOnlyList<DirectionWeights> weights, int hidden, int proj)
+        => x.DType == DType.Float64
+            ? new Runner<double>(mode, x, layout, h0, c0, weights, hidden, proj).Run()
+            : new Runner<float>(mode, x, layout, h0, c0, weights, hidden, proj).Run();
+
+    internal static int GateCount(RecurrentMode mode) => mode switch
+    {
+        RecurrentMode.Lstm => 4,
+        RecurrentMode.Gru => 3,
+        _ => 1,
+    };
+
+    private static Memory<T> Mem<T>(Tensor t)
+        where T : unmanaged
+    {
+        var c = t.IsContiguous ? t : t.DetachedCopy();
+        return new Memory<T>(c.Data<T>(), c.Offset, c.Numel);
+    }
+
+    /// <summary>Work above which the two directions run on two threads.</summary>
+    private const long ParallelThreshold = 1L << 16;
+
+    private sealed class Runner<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly RecurrentMode mode;
+        private readonly Tensor x;
+        private readonly TimeLayout layout;
+        private readonly Tensor h0;
+        private readonly Tensor? c0;
+        private readonly IReadOnlyList<DirectionWeights> weights;
+        private readonly int hidden;
+        private readonly int proj;
+        private readonly int hout;
+        private readonly int g;
+        private readonly int dirs;
+        private readonly int inputSize;
+        private readonly bool lstm;
+        private readonly Memory<T> xm;
+        private readonly Memory<T> h0m;
+        private readonly Memory<T> c0m;
+        private readonly Direction[] dir;
+
+        public Runner(RecurrentMode mode, Tensor x, TimeLayout layout, Tensor h0, Tensor? c0, IReadOnlyList<DirectionWeights> weights, int hidden, int proj)
+        {
+            this.mode = mode;
+            this.x = x;
+            this.layout = layout;
+            this.h0 = h0;
+            this.c0 = c0;
+            this.weights = weights;
+            this.hidden = hidden;
+            this.proj = proj;
+            hout = proj > 0 ? proj : hidden;
+            g = GateCount(mode);
+            dirs = weights.Count;
+            inputSize = x.Size(1);
+            lstm = mode == RecurrentMode.Lstm;
+            xm = Mem<T>(x);
+            h0m = Mem<T>(h0);
+            c0m = c0 is null ? Memory<T>.Empty : Mem<T>(c0);
+            dir = new Direction[dirs];
+            for (var d = 0; d < dirs; d++)
+            {
+                dir[d] = new Direction(this, d, weights[d]);
+            }
+        }
+
+        private long Work => (long)layout.Rows * g * hidden * (inputSize + hout);
+
+        private void ForEachDirection(Action<Direction> action)
+        {
+            if (dirs == 2 && Work >= ParallelThreshold)
+            {
+                Parallel.Invoke(() => action(dir[0]), () => action(dir[1]));
+            }
+            else
+            {
+                foreach (var d in dir)
+                {
+                    action(d);
+                }
+            }
+        }
+
+        public (Tensor Y, Tensor HN, Tensor? CN) Run()
+        {
+            var n = layout.Rows;
+            var b = layout.Batch;
+            var ySize = n * dirs * hout;
+            var hnSize = dirs * b * hout;
+            var cnSize = lstm ? dirs * b * hidden : 0;
+            var flat = Tensor.Zeros([ySize + hnSize + cnSize], x.DType);
+            var fm = new Memory<T>(flat.Data<T>(), 0, flat.Numel);
+            ForEachDirection(d => d.Forward(fm[..ySize], fm.Slice(ySize, hnSize), fm.Slice(ySize + hnSize, cnSize)));
+
+            var inputs = new List<Tensor> { x, h0 };
+            if (c0 is not null)
+            {
+                inputs.Add(c0);
+            }
+            foreach (var w in weights)
+            {
+                inputs.AddRange(w.All());
+            }
+            var inputArray = inputs.ToArray();
+            flat = Tensor.Record(flat, lstm ? "LstmFusedBackward" : mode == RecurrentMode.Gru ? "GruFusedBackward" : "RnnFusedBackward",
+                inputArray, grad => Backward(grad, inputArray.Length));
+            var y = flat.Narrow(0, 0, ySize).View(n, dirs * hout);
+            var hn = flat.Narrow(0, ySize, hnSize).View(dirs, b, hout);
+            var cn = lstm ? flat.Narrow(0, ySize + hnSize, cnSize).View(dirs, b, hidden) : null;
+            return (y, hn, cn);
+        }
+
+        private Tensor?[] Backward(Tensor grad, int inputCount)
+        {
+            var n = layout.Rows;
+            var b = layout.Batch;
+            var ySize = n * dirs * hout;
+            var hnSize = dirs * b * hout;
+            var cnSize = lstm ? dirs * b * hidden : 0;
+            Memory<T> gm = Mem<T>(grad);
+            var dx = Tensor.Zeros([n, inputSize], x.DType);
+            var dh0 = Tensor.Zeros(h0.ShapeArray, x.DType);
+            var dc0 = c0 is null ? null : Tensor.Zeros(c0.ShapeArray, x.DType);
+            var dWeights = new Tensor[dirs][];
+            ForEachDirection(d => dWeights[d.Index] = d.Backward(gm[..ySize], gm.Slice(ySize, hnSize), gm.Slice(ySize + hnSize, cnSize),
+                Mem<T>(dh0), dc0 is null ? Memory<T>.Empty : Mem<T>(dc0)));
+            var dxm = Mem<T>(dx).Span;
+            for (var d = 0; d < dirs; d++)
+            {
+                // dX += dG_ih · W_ih: (N × G·H) · (G·H × I)
+                Gemm.Compute(false, false, n, inputSize, g * hidden, T.One, dir[d].DGi.AsSpan(), g * hidden,
+                    dir[d].Wih.Span, inputSize, d == 0 ? T.Zero : T.One, dxm, inputSize);
+            }
+            var result = new Tensor?[inputCount];
+            result[0] = x.RequiresGrad ? dx : null;
+            result[1] = dh0;
+            var k = 2;
+            if (c0 is not null)
+            {
+                result[k++] = dc0;
+            }
+            foreach (var dw in dWeights)
+            {
+                foreach (var t in dw)
+                {
+                    result[k++] = t;
+                }
+            }
+            return result;
+        }
+
+        /// <summary>One direction's parameters, saved activations and scratch buffers.</summary>
+        private sealed class Direction
+        {
+            private readonly Runner<T> r;
+            private readonly DirectionWeights w;
+            private readonly Memory<T> whh;
+            private readonly Memory<T> bih;
+            private readonly Memory<T> bhh;
+            private readonly Memory<T> whr;
+
+            // Saved for backward, one row per packed row.
+            private T[] gates = [];   // (N, G·H): input projection, overwritten by the activated gates
+            private T[] hprev = [];   // (N, out): h_{t−1} of each row
+            private T[] hraw = [];    // (N, H): h before the projection (RNN: the activation)
+            private T[] cprev = [];   // (N, H) LSTM
+            private T[] cells = [];   // (N, H) LSTM: c_t
+            private T[] hn = [];      // (N, H) GRU: W_hn h + b_hn
+
+            public Direction(Runner<T> runner, int index, DirectionWeights weights)
+            {
+                r = runner;
+                Index = index;
+                w = weights;
+                Wih = Mem<T>(weights.Wih);
+                whh = Mem<T>(weights.Whh);
+                bih = weights.Bih is null ? Memory<T>.Empty : Mem<T>(weights.Bih);
+                bhh = weights.Bhh is null ? Memory<T>.Empty : Mem<T>(weights.Bhh);
+                whr = weights.Whr is null ? Memory<T>.Empty : Mem<T>(weights.Whr);
+            }
+
+            public int Index { get; }
+
+            public Memory<T> Wih { get; }
+
+            public T[] DGi { get; private set; } = [];
+
+            private bool Reverse => Index == 1;
+
+            private int StepTime(int s) => Reverse ? r.layout.Steps - 1 - s : s;
+
+            public void Forward(Memory<T> yAll, Memory<T> hnAll, Memory<T> cnAll)
+            {
+                var lay = r.layout;
+                int n = lay.Rows, b = lay.Batch, h = r.hidden, hout = r.hout, gh = r.g * h, inp = r.inputSize;
+                var ld = r.dirs * hout;
+                gates = new T[n * gh];
+                hprev = new T[n * hout];
+                hraw = new T[n * h];
+                if (r.lstm)
+                {
+                    cprev = new T[n * h];
+                    cells = new T[n * h];
+                }
+                if (r.mode == RecurrentMode.Gru)
+                {
+                    hn = new T[n * h];
+                }
+                var hState = new T[b * hout];
+                var cState = r.lstm ? new T[b * h] : [];
+                var hg = new T[b * gh];
+
+                // Input projection for every step at once: X·W_ihᵀ + b_ih.
+                var gs = gates.AsSpan();
+                var bi = bih.Span;
+                if (!bi.IsEmpty)
+                {
+                    for (var i = 0; i < n; i++)
+                    {
+                        bi.CopyTo(gs.Slice(i * gh, gh));
+                    }
+                }
+                Gemm.Compute(false, true, n, gh, inp, T.One, r.xm.Span, inp, Wih.Span, inp, bi.IsEmpty ? T.Zero : T.One, gs, gh);
+
+                var h0s = r.h0m.Span;
+                var c0s = r.c0m.Span;
+                for (var i = 0; i < b; i++)
+                {
+                    var src = (Index * b + lay.CallerIndex(i)) * hout;
+                    h0s.Slice(src, hout).CopyTo(hState.AsSpan(i * hout, hout));
+                    if (r.lstm)
+                    {
+                        var cs = (Index * b + lay.CallerIndex(i)) * h;
+                        c0s.Slice(cs, h).CopyTo(cState.AsSpan(i * h, h));
+                    }
+                }
+
+                var whhs = whh.Span;
+                var bhhs = bhh.Span;
+                var whrs = whr.Span;
+                var ys = yAll.Span;
+                for (var s = 0; s < lay.Steps; s++)
+                {
+                    var t = StepTime(s);
+                    int bs = lay.BatchSizes[t], off = lay.Offsets[t];
+                    var hp = hprev.AsSpan(off * hout, bs * hout);
+                    hState.AsSpan(0, bs * hout).CopyTo(hp);
+                    Gemm.Compute(false, true, bs, gh, hout, T.One, hp, hout, whhs, hout, T.Zero, hg.AsSpan(), gh);
+                    var gt = gs.Slice(off * gh, bs * gh);
+                    var hr = hraw.AsSpan(off * h, bs * h);
+                    switch (r.mode)
+                    {
+                        case RecurrentMode.Lstm:
+                            var cp = cprev.AsSpan(off * h, bs * h);
+                            cState.AsSpan(0, bs * h).CopyTo(cp);
+                            var ct = cells.AsSpan(off * h, bs * h);
+                            RecurrentKernels.LstmForward<T>(gt, hg, bhhs, cp, gt, ct, hr, bs, h);
+                            ct.CopyTo(cState);
+                            break;
+                        case RecurrentMode.Gru:
+                            RecurrentKernels.GruForward<T>(gt, hg, bhhs, hp, gt, hn.AsSpan(off * h, bs * h), hr, bs, h);
+                            break;
+                        default:
+                            RecurrentKernels.RnnForward<T>(r.mode == RecurrentMode.RnnRelu, gt, hg, bhhs, hr, bs, h);
+                            break;
+                    }
+                    if (r.proj > 0)
+                    {
+                        Gemm.Compute(false, true, bs, hout, h, T.One, hr, h, whrs, h, T.Zero, hState.AsSpan(), hout);
+                    }
+                    else
+                    {
+                        hr.CopyTo(hState);
+                    }
+                    for (var i = 0; i < bs; i++)
+                    {
+                        hState.AsSpan(i * hout, hout).CopyTo(ys.Slice((off + i) * ld + Index * hout, hout));
+                    }
+                }
+                var hns = hnAll.Span;
+                var cns = cnAll.Span;
+                for (var i = 0; i < b; i++)
+                {
+                    var dst = (Index * b + lay.CallerIndex(i)) * hout;
+                    hState.AsSpan(i * hout, hout).CopyTo(hns.Slice(dst, hout));
+                    if (r.lstm)
+                    {
+                        cState.AsSpan(i * h, h).CopyTo(cns.Slice((Index * b + lay.CallerIndex(i)) * h, h));
+                    }
+                }
+            }
+
+            /// <summary>BPTT for this direction; writes dh_0/dc_0 rows and returns the parameter gradients in <see cref="DirectionWeights.All"/> order.</summary>
+            public Tensor[] Backward(Memory<T> dyAll, Memory<T> dhnAll, Memory<T> dcnAll, Memory<T> dh0All, Memory<T> dc0All)
+            {
+                var lay = r.layout;
+                int n = lay.Rows, b = lay.Batch, h = r.hidden, hout = r.hout, gh = r.g * h, inp = r.inputSize;
+                var ld = r.dirs * hout;
+                var gru = r.mode == RecurrentMode.Gru;
+                DGi = new T[n * gh];
+                var dgh = gru ? new T[n * gh] : DGi;
+                var dhtot = r.proj > 0 ? new T[n * hout] : [];
+                var dhState = new T[b * hout];
+                var dcState = r.lstm ? new T[b * h] : [];
+                var dh = new T[b * h];
+                var dhDirect = gru ? new T[b * h] : [];
+                var dhns = dhnAll.Span;
+                var dcns = dcnAll.Span;
+                for (var i = 0; i < b; i++)
+                {
+                    dhns.Slice((Index * b + lay.CallerIndex(i)) * hout, hout).CopyTo(dhState.AsSpan(i * hout, hout));
+                    if (r.lstm)
+                    {
+                        dcns.Slice((Index * b + lay.CallerIndex(i)) * h, h).CopyTo(dcState.AsSpan(i * h, h));
+                    }
+                }
+                var dys = dyAll.Span;
+                var whhs = whh.Span;
+                var whrs = whr.Span;
+                for (var s = lay.Steps - 1; s >= 0; s--)
+                {
+                    var t = StepTime(s);
+                    int bs = lay.BatchSizes[t], off = lay.Offsets[t];
+                    // Total gradient into this step's output h: from the layer output and from step t+1 (or h_n).
+                    var dhs = dhState.AsSpan(0, bs * hout);
+                    for (var i = 0; i < bs; i++)
+                    {
+                        var row = dhs.Slice(i * hout, hout);
+                        var dyRow = dys.Slice((off + i) * ld + Index * hout, hout);
+                        for (var j = 0; j < hout; j++)
+                        {
+                            row[j] += dyRow[j];
+                        }
+                    }
+                    Span<T> dhRaw;
+                    if (r.proj > 0)
+                    {
+                        var dt = dhtot.AsSpan(off * hout, bs * hout);
+                        dhs.CopyTo(dt);
+                        dhRaw = dh.AsSpan(0, bs * h);
+                        Gemm.Compute(false, false, bs, h, hout, T.One, dt, hout, whrs, h, T.Zero, dhRaw, h);
+                    }
+                    else
+                    {
+                        dhRaw = dh.AsSpan(0, bs * h);
+                        dhs.CopyTo(dhRaw);
+                    }
+                    var dgi = DGi.AsSpan(off * gh, bs * gh);
+                    var dghs = dgh.AsSpan(off * gh, bs * gh);
+                    var gt = gates.AsSpan(off * gh, bs * gh);
+                    switch (r.mode)
+                    {
+                        case RecurrentMode.Lstm:
+                            RecurrentKernels.LstmBackward<T>(dhRaw, dcState.AsSpan(0, bs * h), gt, cells.AsSpan(off * h, bs * h),
+                                cprev.AsSpan(off * h, bs * h), dgi, bs, h);
+                            break;
+                        case RecurrentMode.Gru:
+                            RecurrentKernels.GruBackward<T>(dhRaw, hprev.AsSpan(off * hout, bs * hout), gt, hn.AsSpan(off * h, bs * h),
+                                dgi, dghs, dhDirect, bs, h);
+                            break;
+                        default:
+                            RecurrentKernels.RnnBackward<T>(r.mode == RecurrentMode.RnnRelu, dhRaw, hraw.AsSpan(off * h, bs * h), dgi, bs, h);
+                            break;
+                    }
+                    // dh_{t−1} = dG_hh · W_hh (+ the direct GRU term z ⊙ dh).
+                    Gemm.Compute(false, false, bs, hout, gh, T.One, dghs, gh, whhs, hout, T.Zero, dhs, hout);
+                    if (gru)
+                    {
+                        for (var i = 0; i < bs * h; i++)
+                        {
+                            dhs[i] += dhDirect[i];
+                        }
+                    }
+                }
+                var dh0s = dh0All.Span;
+                var dc0s = dc0All.Span;
+                for (var i = 0; i < b; i++)
+                {
+                    dhState.AsSpan(i * hout, hout).CopyTo(dh0s.Slice((Index * b + lay.CallerIndex(i)) * hout, hout));
+                    if (r.lstm && !dc0s.IsEmpty)
+                    {
+                        dcState.AsSpan(i * h, h).CopyTo(dc0s.Slice((Index * b + lay.CallerIndex(i)) * h, h));
+                    }
+                }
+
+                var grads = new List<Tensor>();
+                var dtype = r.x.DType;
+                var dWih = Tensor.Zeros([gh, inp], dtype);
+                Gemm.Compute(true, false, gh, inp, n, T.One, DGi, gh, r.xm.Span, inp, T.Zero, Mem<T>(dWih).Span, inp);
+                grads.Add(dWih);
+                var dWhh = Tensor.Zeros([gh, hout], dtype);
+                Gemm.Compute(true, false, gh, hout, n, T.One, dgh, gh, hprev, hout, T.Zero, Mem<T>(dWhh).Span, hout);
+                grads.Add(dWhh);
+                if (w.Bih is not null)
+                {
+                    var dbih = Tensor.Zeros([gh], dtype);
+                    RecurrentKernels.AddColumnSums<T>(DGi, n, gh, Mem<T>(dbih).Span);
+                    grads.Add(dbih);
+                }
+                if (w.Bhh is not null)
+                {
+                    var dbhh = Tensor.Zeros([gh], dtype);
+                    RecurrentKernels.AddColumnSums<T>(dgh, n, gh, Mem<T>(dbhh).Span);
+                    grads.Add(dbhh);
+                }
+                if (w.Whr is not null)
+                {
+                    var dWhr = Tensor.Zeros([hout, h], dtype);
+                    Gemm.Compute(true, false, hout, h, n, T.One, dhtot, hout, hraw, h, T.Zero, Mem<T>(dWhr).Span, h);
+                    grads.Add(dWhr);
+                }
+                return [.. grads];
+            }
+        }
+    }
+}

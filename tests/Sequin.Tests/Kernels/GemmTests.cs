@@ -1,0 +1,232 @@
+using System.Numerics;
+using Sequin.Kernels;
+
+namespace Sequin.Tests.Kernels;
+
+/// <summary>
+/// The fast GEMM against <see cref="Gemm.Reference{T}"/>-style exact sums, on every instruction-set path
+/// this machine has (AVX-512, AVX2 and scalar are forced with <see cref="Simd.Limit"/>).
+/// </summary>
+public class GemmTests
+{
+    public static TheoryData<int, bool, bool> PathsAndTransposes()
+    {
+        var data = new TheoryData<int, bool, bool>();
+        foreach (var level in new[] { SimdLevel.Scalar, SimdLevel.Avx2, SimdLevel.Avx512 })
+        {
+            foreach (var ta in new[] { false, true })
+            {
+                foreach (var tb in new[] { false, true })
+                {
+                    data.Add((int)level, ta, tb);
+                }
+            }
+        }
+        return data;
+    }
+
+    private static readonly int[] OddSizes = [1, 2, 3, 5, 7, 8, 9, 16, 17, 31, 32, 33, 65, 129];
+
+    [Theory]
+    [MemberData(nameof(PathsAndTransposes))]
+    public void Sgemm_MatchesExactSums_OnOddShapes(int level, bool transA, bool transB)
+    {
+        var rng = new Random(11 + level * 4 + (transA ? 2 : 0) + (transB ? 1 : 0));
+        using var _ = Simd.Limit((SimdLevel)level);
+        for (var trial = 0; trial < 40; trial++)
+        {
+            var m = OddSizes[rng.Next(OddSizes.Length)];
+            var n = OddSizes[rng.Next(OddSizes.Length)];
+            var k = OddSizes[rng.Next(OddSizes.Length)];
+            CheckCase<float>(rng, transA, transB, m, n, k, Pick(rng), Pick(rng), rng.Next(3), Gemm.Sgemm);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(PathsAndTransposes))]
+    public void Dgemm_MatchesExactSums_OnOddShapes(int level, bool transA, bool transB)
+    {
+        var rng = new Random(101 + level * 4 + (transA ? 2 : 0) + (transB ? 1 : 0));
+        using var _ = Simd.Limit((SimdLevel)level);
+        for (var trial = 0; trial < 40; trial++)
+        {
+            var m = OddSizes[rng.Next(OddSizes.Length)];
+            var n = OddSizes[rng.Next(OddSizes.Length)];
+            var k = OddSizes[rng.Next(OddSizes.Length)];
+            CheckCase<double>(rng, transA, transB, m, n, k, Pick(rng), Pick(rng), rng.Next(3), Gemm.Dgemm);
+        }
+    }
+
+    /// <summary>Shapes that cross the cache blocks (k &gt; KC, m &gt; MC, n &gt; NC) and the threading threshold.</summary>
+    [Theory]
+    [MemberData(nameof(PathsAndTransposes))]
+    public void Sgemm_MatchesExactSums_AcrossBlocksAndThreads(int level, bool transA, bool transB)
+    {
+        var rng = new Random(7 + level);
+        using var _ = Simd.Limit((SimdLevel)level);
+        (int M, int N, int K)[] shapes = [(200, 67, 300), (3, 2100, 9), (257, 130, 40), (6, 700, 520), (64, 1030, 33), (385, 3, 257)];
+        foreach (var (m, n, k) in shapes)
+        {
+            CheckCase<float>(rng, transA, transB, m, n, k, 1f, 0.5f, 1, Gemm.Sgemm);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(PathsAndTransposes))]
+    public void Dgemm_MatchesExactSums_AcrossBlocksAndThreads(int level, bool transA, bool transB)
+    {
+        var rng = new Random(17 + level);
+        using var _ = Simd.Limit((SimdLevel)level);
+        (int M, int N, int K)[] shapes = [(200, 67, 300), (5, 2100, 9), (129, 130, 70), (8, 500, 300)];
+        foreach (var (m, n, k) in shapes)
+        {
+            CheckCase<double>(rng, transA, transB, m, n, k, -1.5f, 1f, 2, Gemm.Dgemm);
+        }
+    }
+
+    [Theory]
+    [InlineData((int)SimdLevel.Scalar)]
+    [InlineData((int)SimdLevel.Avx2)]
+    [InlineData((int)SimdLevel.Avx512)]
+    public void BetaZero_DoesNotReadC_NaNDoesNotPropagate(int level)
+    {
+        using var _ = Simd.Limit((SimdLevel)level);
+        var rng = new Random(5);
+        foreach (var (m, n, k) in new[] { (1, 5, 3), (4, 33, 17), (9, 40, 300), (70, 70, 70) })
+        {
+            foreach (var ta in new[] { false, true })
+            {
+                foreach (var tb in new[] { false, true })
+                {
+                    var a = Random<float>(rng, m * k);
+                    var b = Random<float>(rng, k * n);
+                    var c = Enumerable.Repeat(float.NaN, m * n).ToArray();
+                    Gemm.Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c, n);
+                    Assert.All(c, v => Assert.False(float.IsNaN(v), $"NaN leaked from C for ({m}, {n}, {k}) transA={ta} transB={tb}"));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void AlphaZero_ScalesCByBeta_AndKZero_ScalesCByBeta()
+    {
+        var c = new[] { 1.0, 2.0, 3.0, 4.0 };
+        var a = new[] { double.NaN, double.NaN };
+        Gemm.Dgemm(false, false, 2, 2, 1, 0.0, a, 1, a, 2, 3.0, c, 2);
+        Assert.Equal([3.0, 6.0, 9.0, 12.0], c);
+        Gemm.Dgemm(false, false, 2, 2, 0, 1.0, [], 1, [], 2, 0.0, c, 2);
+        Assert.Equal([0.0, 0.0, 0.0, 0.0], c);
+    }
+
+    [Fact]
+    public void SingleThread_GivesTheSameNumbersAsTheDefault()
+    {
+        var rng = new Random(3);
+        var (m, n, k) = (150, 140, 120);
+        var a = Random<float>(rng, m * k);
+        var b = Random<float>(rng, k * n);
+        var c1 = new float[m * n];
+        var c2 = new float[m * n];
+        Gemm.Sgemm(false, true, m, n, k, 1f, a, k, b, k, 0f, c1, n);
+        var saved = Parallelism.MaxThreads;
+        try
+        {
+            Parallelism.MaxThreads = 1;
+            Gemm.Sgemm(false, true, m, n, k, 1f, a, k, b, k, 0f, c2, n);
+        }
+        finally
+        {
+            Parallelism.MaxThreads = saved;
+        }
+        Assert.Equal(c1, c2);
+    }
+
+    [Fact]
+    public void ShortSpan_ThrowsWithTheNeededLength()
+    {
+        var ex = Assert.Throws<ArgumentException>(() =>
+            Gemm.Sgemm(false, false, 3, 4, 5, 1f, new float[14], 5, new float[20], 4, 0f, new float[12], 4));
+        Assert.Contains("needs", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("15", ex.Message, StringComparison.Ordinal);
+        var ex2 = Assert.Throws<ArgumentException>(() =>
+            Gemm.Sgemm(false, true, 3, 4, 5, 1f, new float[15], 5, new float[20], 4, 0f, new float[12], 4));
+        Assert.Contains("ldb", ex2.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MaxThreads_RejectsZero()
+        => Assert.Throws<ArgumentOutOfRangeException>(() => Parallelism.MaxThreads = 0);
+
+    private static float Pick(Random rng) => rng.Next(4) switch { 0 => 1f, 1 => 0f, 2 => -0.75f, _ => 2f };
+
+    private delegate void GemmFn<T>(bool transA, bool transB, int m, int n, int k, T alpha,
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc);
+
+    private static T[] Random<T>(Random rng, int count)
+        where T : IFloatingPointIeee754<T>
+    {
+        var x = new T[count];
+        for (var i = 0; i < count; i++)
+        {
+            x[i] = T.CreateTruncating((rng.NextDouble() * 2) - 1);
+        }
+        return x;
+    }
+
+    /// <summary>
+    /// Runs one product with padded leading dimensions (pad 0..2 extra elements per row) and checks every
+    /// element against an exact double-precision sum, within the rounding bound
+    /// (k + 4) · eps · (|alpha| Σ|a||b| + |beta c|); the padding between rows must stay untouched.
+    /// </summary>
+    private static void CheckCase<T>(Random rng, bool transA, bool transB, int m, int n, int k,
+        float alphaF, float betaF, int pad, GemmFn<T> gemm)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var alpha = T.CreateTruncating(alphaF);
+        var beta = T.CreateTruncating(betaF);
+        int aRows = transA ? k : m, aCols = transA ? m : k;
+        int bRows = transB ? n : k, bCols = transB ? k : n;
+        int lda = aCols + pad, ldb = bCols + pad, ldc = n + pad;
+        var a = Random<T>(rng, Math.Max(0, ((aRows - 1) * lda) + aCols));
+        var b = Random<T>(rng, Math.Max(0, ((bRows - 1) * ldb) + bCols));
+        var c = Random<T>(rng, ((m - 1) * ldc) + n + pad);
+        var sentinel = T.CreateTruncating(12345.0);
+        for (var i = 0; i < m; i++)
+        {
+            for (var j = n; j < ldc && (i * ldc) + j < c.Length; j++)
+            {
+                c[(i * ldc) + j] = sentinel;
+            }
+        }
+        var c0 = (T[])c.Clone();
+        gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+
+        var eps = typeof(T) == typeof(float) ? 5.96e-8 : 1.11e-16;
+        for (var i = 0; i < m; i++)
+        {
+            for (var j = 0; j < ldc && (i * ldc) + j < c.Length; j++)
+            {
+                var got = double.CreateTruncating(c[(i * ldc) + j]);
+                if (j >= n)
+                {
+                    Assert.True(got == 12345.0, $"padding C[{i}, {j}] was overwritten ({m}, {n}, {k}) transA={transA} transB={transB}");
+                    continue;
+                }
+                double exact = 0, magnitude = 0;
+                for (var p = 0; p < k; p++)
+                {
+                    var av = double.CreateTruncating(transA ? a[(p * lda) + i] : a[(i * lda) + p]);
+                    var bv = double.CreateTruncating(transB ? b[(j * ldb) + p] : b[(p * ldb) + j]);
+                    exact += av * bv;
+                    magnitude += Math.Abs(av * bv);
+                }
+                var cOld = double.CreateTruncating(c0[(i * ldc) + j]);
+                var expected = (alphaF * exact) + (betaF == 0 ? 0 : betaF * cOld);
+                var tol = ((k + 4) * eps * ((Math.Abs(alphaF) * magnitude) + Math.Abs(betaF * cOld))) + 1e-300;
+                Assert.True(Math.Abs(got - expected) <= tol,
+                    $"C[{i}, {j}] = {got}, expected {expected} (tolerance {tol:G3}) for m={m} n={n} k={k} transA={transA} transB={transB} alpha={alphaF} beta={betaF} pad={pad} path={Simd.Current}");
+            }
+        }
+    }
+}
