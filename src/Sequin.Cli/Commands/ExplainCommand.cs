@@ -41,9 +41,9 @@ internal static class ExplainCommand
                 {
                     Mode = parse.GetValue(mode) switch
                     {
-                        "rnn" => RecurrentMode.Rnn,
-                        "gru" => RecurrentMode.Gru,
-                        _ => RecurrentMode.Lstm,
+                        "rnn" => RecurrentKind.Rnn,
+                        "gru" => RecurrentKind.Gru,
+                        _ => RecurrentKind.Lstm,
                     },
                     InputSize = parse.GetValue(inputSize),
                     HiddenSize = parse.GetValue(hiddenSize),

@@ -1,7 +1,7 @@
 namespace Sequin.Explain;
 
 /// <summary>Which recurrent layer an explanation describes (<c>--mode rnn|lstm|gru</c>).</summary>
-public enum RecurrentMode
+public enum RecurrentKind
 {
     /// <summary><c>nn.RNN</c>: one gate, <c>h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)</c> (or relu).</summary>
     Rnn,
@@ -21,7 +21,7 @@ public enum RecurrentMode
 public sealed record ExplainConfig
 {
     /// <summary>RNN, LSTM or GRU.</summary>
-    public RecurrentMode Mode { get; init; } = RecurrentMode.Lstm;
+    public RecurrentKind Mode { get; init; } = RecurrentKind.Lstm;
 
     /// <summary><c>input_size</c>: features per time step of the input.</summary>
     public int InputSize { get; init; } = 10;
@@ -65,8 +65,8 @@ public sealed record ExplainConfig
     /// <summary>Gate count G: rows of <c>weight_ih</c> are <c>G * hidden_size</c> (RNN 1, GRU 3, LSTM 4).</summary>
     public int GateCount => Mode switch
     {
-        RecurrentMode.Lstm => 4,
-        RecurrentMode.Gru => 3,
+        RecurrentKind.Lstm => 4,
+        RecurrentKind.Gru => 3,
         _ => 1,
     };
 
@@ -82,16 +82,16 @@ public sealed record ExplainConfig
     /// <summary>PyTorch's mode name: <c>RNN_TANH</c>, <c>RNN_RELU</c>, <c>LSTM</c> or <c>GRU</c>.</summary>
     public string ModeName => Mode switch
     {
-        RecurrentMode.Lstm => "LSTM",
-        RecurrentMode.Gru => "GRU",
+        RecurrentKind.Lstm => "LSTM",
+        RecurrentKind.Gru => "GRU",
         _ => Nonlinearity == "relu" ? "RNN_RELU" : "RNN_TANH",
     };
 
     /// <summary>The module's class name: <c>RNN</c>, <c>LSTM</c> or <c>GRU</c>.</summary>
     public string ClassName => Mode switch
     {
-        RecurrentMode.Lstm => "LSTM",
-        RecurrentMode.Gru => "GRU",
+        RecurrentKind.Lstm => "LSTM",
+        RecurrentKind.Gru => "GRU",
         _ => "RNN",
     };
 
@@ -123,7 +123,7 @@ public sealed record ExplainConfig
         {
             throw new ArgumentException($"explain: proj_size must be >= 0; got {ProjSize}.", "proj_size");
         }
-        if (ProjSize > 0 && Mode != RecurrentMode.Lstm)
+        if (ProjSize > 0 && Mode != RecurrentKind.Lstm)
         {
             throw new ArgumentException($"explain: proj_size={ProjSize} is only supported by LSTM, not {ClassName}. Use --mode lstm or drop --proj-size.", "proj_size");
         }
@@ -131,7 +131,7 @@ public sealed record ExplainConfig
         {
             throw new ArgumentException($"explain: proj_size has to be smaller than hidden_size; got proj_size={ProjSize}, hidden_size={HiddenSize}.", "proj_size");
         }
-        if (Mode == RecurrentMode.Rnn && Nonlinearity is not ("tanh" or "relu"))
+        if (Mode == RecurrentKind.Rnn && Nonlinearity is not ("tanh" or "relu"))
         {
             throw new ArgumentException($"explain: nonlinearity must be 'tanh' or 'relu'; got '{Nonlinearity}'.", "nonlinearity");
         }

@@ -179,19 +179,19 @@ public static partial class Explainer
                 string CsV(string t, string dir) => bf ? $"[.., {t}, {dir}]" : batched ? $"[{t}, .., {dir}]" : $"[{t}, {dir}]";
                 Tensor ViewOut(ExplainRun r, int t, int dir)
                 {
-                    var v = r.Output.View(OutViewShape());
+                    var v = r.Output.Reshape(OutViewShape()); // PyTorch's view also works on batch_first's transposed output
                     return bf ? v.Select(1, t < 0 ? t + T : t).Select(1, dir) : v.Select(0, t < 0 ? t + T : t).Select(v.Dim - 3, dir);
                 }
                 specs.Add(new(new Identity(
                     $"output.view({outView}){PyV("-1", "0")} == h_n.view({hnView})[-1, 0]",
-                    Eq($"output.View({outView}){CsV("^1", "0")}", $"hN.View({hnView})[^1, 0]"),
+                    Eq($"output.Reshape({outView}){CsV("^1", "0")}", $"hN.View({hnView})[^1, 0]"),
                     "split directions with view: output's dim of size 2 and h_n's dim of size 2 are the direction (0 forward, 1 backward)."),
-                    r => (ViewOut(r, -1, 0), r.HN.View(HnViewShape()).Select(0, L - 1).Select(0, 0))));
+                    r => (ViewOut(r, -1, 0), r.HN.Reshape(HnViewShape()).Select(0, L - 1).Select(0, 0))));
                 specs.Add(new(new Identity(
                     $"output.view({outView}){PyV("0", "1")} == h_n.view({hnView})[-1, 1]",
-                    Eq($"output.View({outView}){CsV("0", "1")}", $"hN.View({hnView})[^1, 1]"),
+                    Eq($"output.Reshape({outView}){CsV("0", "1")}", $"hN.View({hnView})[^1, 1]"),
                     "the backward direction of the last layer, read through the same views."),
-                    r => (ViewOut(r, 0, 1), r.HN.View(HnViewShape()).Select(0, L - 1).Select(0, 1))));
+                    r => (ViewOut(r, 0, 1), r.HN.Reshape(HnViewShape()).Select(0, L - 1).Select(0, 1))));
             }
         }
         else

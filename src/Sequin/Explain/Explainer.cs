@@ -36,7 +36,7 @@ public static partial class Explainer
         {
             args.Add("num_layers=" + I(config.NumLayers));
         }
-        if (config.Mode == RecurrentMode.Rnn && config.Nonlinearity != "tanh")
+        if (config.Mode == RecurrentKind.Rnn && config.Nonlinearity != "tanh")
         {
             args.Add($"nonlinearity='{config.Nonlinearity}'");
         }
@@ -97,7 +97,7 @@ public static partial class Explainer
 
     private static IEnumerable<TensorRow> DataRows(ExplainConfig c)
     {
-        var lstm = c.Mode == RecurrentMode.Lstm;
+        var lstm = c.Mode == RecurrentKind.Lstm;
         var hName = c.ProjSize > 0 ? "proj_size" : "hidden_size";
         var order = c.Bidirectional
             ? "ordered layer by layer, forward then backward: [l0 forward, l0 backward, l1 forward, ...]"
@@ -166,10 +166,10 @@ public static partial class Explainer
     }
 
     /// <summary>The names of the gates stacked in weight_ih/weight_hh rows, in PyTorch's order.</summary>
-    internal static string[] GateNames(RecurrentMode mode) => mode switch
+    internal static string[] GateNames(RecurrentKind mode) => mode switch
     {
-        RecurrentMode.Lstm => ["i", "f", "g", "o"],
-        RecurrentMode.Gru => ["r", "z", "n"],
+        RecurrentKind.Lstm => ["i", "f", "g", "o"],
+        RecurrentKind.Gru => ["r", "z", "n"],
         _ => [],
     };
 
@@ -201,7 +201,7 @@ public static partial class Explainer
                         $"{who}: bias added to the input projection{stacked}.");
                     yield return Row("bias_hh" + suffix, TensorRole.Parameter, [g * c.HiddenSize], $"({gPrefix}hidden_size,)",
                         $"{who}: bias added to the hidden projection{stacked}" +
-                        (c.Mode == RecurrentMode.Gru ? "; b_hn sits inside r * (W_hn h + b_hn)." : "."));
+                        (c.Mode == RecurrentKind.Gru ? "; b_hn sits inside r * (W_hn h + b_hn)." : "."));
                 }
                 if (c.ProjSize > 0)
                 {

@@ -35,7 +35,7 @@ public static class UnrolledSvg
         private readonly StringBuilder over = new();
         private readonly StringBuilder vertical = new();
         private readonly bool bidir = c.Bidirectional;
-        private readonly bool lstm = c.Mode == RecurrentMode.Lstm;
+        private readonly bool lstm = c.Mode == RecurrentKind.Lstm;
         private readonly int T = c.EffectiveSeqLen;
 
         private string Shape(params int[] dims) => ShapeUtil.Format(dims);
