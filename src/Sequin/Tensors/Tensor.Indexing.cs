@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Sequin.Tensors;
 
 public sealed partial class Tensor
@@ -7,7 +9,7 @@ public sealed partial class Tensor
     /// (<c>torch.index_select</c>). The result has this tensor's shape with dimension <paramref name="dim"/> replaced by
     /// <c>index.numel()</c>; e.g. input <c>(T, B, H)</c>, dim 1, index <c>(K,)</c> → <c>(T, K, H)</c>. Indices may repeat
     /// and negative indices are rejected, as in PyTorch. Differentiable: the backward pass adds each gradient slice back
-    /// into the row it was taken from (<c>index_add</c>), so repeated indices accumulate.
+    /// into the slice it was taken from (<c>index_add</c>), so repeated indices accumulate.
     /// </summary>
     /// <param name="dim">The dimension to index; negative counts from the end.</param>
     /// <param name="index">int64 indices, 0-D or 1-D.</param>
@@ -22,10 +24,10 @@ public sealed partial class Tensor
         {
             throw new ArgumentException($"index_select: index must be 0-D or 1-D; got shape {index.Shape}. Flatten it first.", nameof(index));
         }
-        var rank = Math.Max(Dim, 1);
-        var d = ShapeUtil.NormalizeDim(dim, rank, "index_select");
-        var src = Dim == 0 ? Reshape(1) : this;
-        var size = src.shape[d];
+        var scalarInput = Dim == 0;
+        var d = ShapeUtil.NormalizeDim(dim, Math.Max(Dim, 1), "index_select");
+        var srcShape = scalarInput ? [1] : shape;
+        var size = srcShape[d];
         var idx = index.ToArray<long>();
         var rows = new int[idx.Length];
         for (var i = 0; i < idx.Length; i++)
@@ -39,61 +41,99 @@ public sealed partial class Tensor
             rows[i] = (int)idx[i];
         }
 
-        var outShape = (int[])src.shape.Clone();
+        var outShape = (int[])srcShape.Clone();
         outShape[d] = rows.Length;
+        var src = IsContiguous ? this : DetachedCopy();
         var result = new Tensor(DType, outShape);
-        for (var i = 0; i < rows.Length; i++)
+        var (outer, inner) = OuterInner(srcShape, d);
+        switch (DType)
         {
-            src.NarrowRaw(d, rows[i], 1).CopyInto(result.NarrowRaw(d, i, 1));
+            case DType.Float32: GatherRows(src.Data<float>(), src.Offset, result.Data<float>(), rows, outer, size, inner); break;
+            case DType.Float64: GatherRows(src.Data<double>(), src.Offset, result.Data<double>(), rows, outer, size, inner); break;
+            default: GatherRows(src.Data<long>(), src.Offset, result.Data<long>(), rows, outer, size, inner); break;
         }
-        if (Dim == 0)
+        if (scalarInput)
         {
             result = result.ViewOf(index.Dim == 0 ? [] : [rows.Length], index.Dim == 0 ? [] : [1], 0);
         }
-
         var inShape = (int[])shape.Clone();
-        var scalarInput = Dim == 0;
         return Record(result, "IndexSelectBackward0", [this], g => [IndexAdd(g, d, rows, inShape, scalarInput)]);
     }
 
-    /// <summary>Zeros of <paramref name="inShape"/> with <c>g[.., i, ..]</c> added into slice <c>rows[i]</c> of dimension <paramref name="d"/>; differentiable in <paramref name="g"/>.</summary>
-    internal static Tensor IndexAdd(Tensor g, int d, int[] rows, int[] inShape, bool scalarInput)
+    private static (int Outer, int Inner) OuterInner(int[] shape, int d)
     {
-        var gs = scalarInput ? g.Reshape(rows.Length) : g;
-        var fullShape = scalarInput ? [1] : inShape;
-        var dense = new Tensor(g.DType, (int[])fullShape.Clone());
-        var gc = gs.Contiguous();
-        for (var i = 0; i < rows.Length; i++)
+        var outer = 1;
+        for (var i = 0; i < d; i++)
         {
-            var dst = dense.NarrowRaw(d, rows[i], 1);
-            var slice = gc.NarrowRaw(d, i, 1);
-            switch (g.DType)
-            {
-                case DType.Float32: AddInto<float>(slice, dst); break;
-                case DType.Float64: AddInto<double>(slice, dst); break;
-                default: AddInto<long>(slice, dst); break;
-            }
+            outer *= shape[i];
         }
-        var result = scalarInput ? dense.ViewOf([], [], 0) : dense;
-        // Double backward: the gradient of index_add with respect to g is index_select of the upstream gradient.
-        var idxTensor = FromArray(Array.ConvertAll(rows, r => (long)r));
-        return Record(result, "IndexAddBackward0", [g], gg =>
+        var inner = 1;
+        for (var i = d + 1; i < shape.Length; i++)
         {
-            var s = scalarInput ? gg.Reshape(1) : gg;
-            var picked = s.IndexSelect(d, idxTensor);
-            return [scalarInput ? picked.Reshape(g.ShapeArray) : picked];
-        });
+            inner *= shape[i];
+        }
+        return (outer, inner);
     }
 
-    private static void AddInto<T>(Tensor src, Tensor dst)
-        where T : unmanaged, System.Numerics.INumber<T>
+    private static void GatherRows<T>(T[] src, int srcOffset, T[] dst, int[] rows, int outer, int size, int inner)
     {
-        var a = src.ToArray<T>();
-        var b = dst.ToArray<T>();
-        for (var i = 0; i < a.Length; i++)
+        var o = 0;
+        for (var a = 0; a < outer; a++)
         {
-            b[i] += a[i];
+            var baseSrc = srcOffset + a * size * inner;
+            foreach (var r in rows)
+            {
+                Array.Copy(src, baseSrc + r * inner, dst, o, inner);
+                o += inner;
+            }
         }
-        Strided.Scatter<T>(b, dst.Data<T>(), dst.Offset, dst.shape, dst.strides);
+    }
+
+    private static void ScatterAddRows<T>(T[] src, int srcOffset, T[] dst, int[] rows, int outer, int size, int inner)
+        where T : unmanaged, INumber<T>
+    {
+        var o = srcOffset;
+        for (var a = 0; a < outer; a++)
+        {
+            var baseDst = a * size * inner;
+            foreach (var r in rows)
+            {
+                var s = src.AsSpan(o, inner);
+                var t = dst.AsSpan(baseDst + r * inner, inner);
+                for (var i = 0; i < inner; i++)
+                {
+                    t[i] += s[i];
+                }
+                o += inner;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Zeros of <paramref name="inShape"/> with slice i of <paramref name="g"/> (along dimension <paramref name="d"/>)
+    /// added into slice <c>rows[i]</c> (<c>index_add</c>): the backward of <see cref="IndexSelect"/>. Differentiable in
+    /// <paramref name="g"/>; its own backward is <see cref="IndexSelect"/> again.
+    /// </summary>
+    internal static Tensor IndexAdd(Tensor g, int d, int[] rows, int[] inShape, bool scalarInput)
+    {
+        var fullShape = scalarInput ? [1] : inShape;
+        var dense = new Tensor(g.DType, (int[])fullShape.Clone());
+        var gc = g.IsContiguous ? g : g.DetachedCopy();
+        var (outer, inner) = OuterInner(fullShape, d);
+        var size = fullShape[d];
+        switch (g.DType)
+        {
+            case DType.Float32: ScatterAddRows(gc.Data<float>(), gc.Offset, dense.Data<float>(), rows, outer, size, inner); break;
+            case DType.Float64: ScatterAddRows(gc.Data<double>(), gc.Offset, dense.Data<double>(), rows, outer, size, inner); break;
+            default: ScatterAddRows(gc.Data<long>(), gc.Offset, dense.Data<long>(), rows, outer, size, inner); break;
+        }
+        var result = scalarInput ? dense.ViewOf([], [], 0) : dense;
+        var idxTensor = FromArray(Array.ConvertAll(rows, r => (long)r));
+        var gShape = g.ShapeArray;
+        return Record(result, "IndexAddBackward0", [g], gg =>
+        {
+            var picked = (scalarInput ? gg.Reshape(1) : gg).IndexSelect(d, idxTensor);
+            return [picked.Reshape(gShape)];
+        });
     }
 }
