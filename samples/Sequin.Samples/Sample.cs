@@ -21,7 +21,7 @@ public abstract class Sample
         output.WriteLine($"{name}.shape = {tensor.Shape}");
         if (tensor.Shape != new Shape(expected))
         {
-            throw new SampleAssertionException($"{name} should have shape {ShapeUtil.Format(expected)}, got {tensor.Shape}.");
+            throw new SampleAssertionException($"{name} should have shape {new Shape(expected)}, got {tensor.Shape}.");
         }
     }
 

@@ -136,7 +136,7 @@ internal static class ExplainCommand
             {
                 parametersStarted = true;
                 table.AddEmptyRow();
-                table.AddRow(new Markup("[bold]parameters[/]"), new Text(""), new Text(""), new Text(""));
+                table.AddRow(new Markup("[bold]parameters[/]"), new Spectre.Console.Text(""), new Spectre.Console.Text(""), new Spectre.Console.Text(""));
             }
             var nameStyle = row.Role switch
             {
@@ -147,9 +147,9 @@ internal static class ExplainCommand
             };
             table.AddRow(
                 new Markup(nameStyle.Length == 0 ? Markup.Escape(row.Name) : $"[{nameStyle}]{Markup.Escape(row.Name)}[/]"),
-                new Text(row.ShapeText),
-                new Text(row.Formula),
-                new Text(row.Meaning));
+                new Spectre.Console.Text(row.ShapeText),
+                new Spectre.Console.Text(row.Formula),
+                new Spectre.Console.Text(row.Meaning));
         }
         console.Write(table);
         console.WriteLine();
@@ -173,7 +173,7 @@ internal static class ExplainCommand
                     cells.Add(s.BackwardStep?.ToString(CultureInfo.InvariantCulture) ?? "");
                 }
                 cells.Add(s.PaddedSteps == 0 ? "none" : $"{s.PaddedSteps} (steps {s.Length}..{c.EffectiveSeqLen - 1})");
-                seq.AddRow(cells.Select(x => new Text(x)).ToArray());
+                seq.AddRow(cells.Select(x => new Spectre.Console.Text(x)).ToArray());
             }
             console.Write(seq);
             console.WriteLine();

@@ -98,9 +98,35 @@ public static partial class Explainer
     private static (Tensor Output, Tensor HN, Tensor? CN) Forward(RNNBase module, ExplainConfig c, Tensor input, Tensor h0, Tensor? c0,
         Dictionary<string, Shape> shapes, bool record)
     {
-        if (c.Lengths is not null)
+        if (c.Lengths is { } lengths)
         {
-            throw new NotSupportedException("explain: --lengths needs the packing utilities (RnnUtils), which are not in this build yet.");
+            var packed = RnnUtils.PackPaddedSequence(input, lengths.ToArray(), c.BatchFirst, enforceSorted: false);
+            if (record)
+            {
+                shapes["packed.data"] = packed.Data.Shape;
+                shapes["packed.batch_sizes"] = packed.BatchSizes.Shape;
+            }
+            PackedSequence packedOut;
+            Tensor hN;
+            Tensor? cN = null;
+            switch (module)
+            {
+                case LSTM lstm:
+                    (packedOut, hN, cN) = lstm.Forward(packed, h0, c0);
+                    break;
+                case GRU gru:
+                    (packedOut, hN) = gru.Forward(packed, h0);
+                    break;
+                default:
+                    (packedOut, hN) = ((RNN)module).Forward(packed, h0);
+                    break;
+            }
+            if (record)
+            {
+                shapes["packed output.data"] = packedOut.Data.Shape;
+            }
+            var (padded, _) = RnnUtils.PadPackedSequence(packedOut, c.BatchFirst, 0, c.EffectiveSeqLen);
+            return (padded, hN, cN);
         }
         return module switch
         {

@@ -114,6 +114,26 @@ public class ExplainerTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(ConfigSeeds))]
+    public void Identities_AllHold_ForPaddedBatchesWithLengths(int seed)
+    {
+        var r = new Random(1000 + seed);
+        var batch = r.Next(1, 5);
+        var t = r.Next(1, 7);
+        var lengths = Enumerable.Range(0, batch).Select(_ => r.Next(1, t + 1)).ToArray();
+        var config = RandomConfig(seed) with { Batch = null, SeqLen = r.Next(2) == 0 ? t : null, Lengths = lengths };
+        var e = Explainer.Explain(config, seed);
+        Assert.Equal(lengths.Length, e.Sequences.Count);
+        Assert.Equal(lengths.Select(l => l - 1), e.Sequences.Select(s => s.ForwardStep));
+        Assert.Equal(lengths.Sum(), e.Row("packed.data").Shape[0]);
+        Assert.Equal(lengths.Count(l => l < config.EffectiveSeqLen), e.Identities.Count(i => i.Expression.EndsWith("== 0", StringComparison.Ordinal)));
+        foreach (var id in e.Identities)
+        {
+            Assert.True(id.Status == IdentityStatus.Holds, $"{Explainer.ModuleCall(config)} lengths [{string.Join(", ", lengths)}]: {id.Expression} — {id.Status} ({id.Detail})");
+        }
+    }
+
     [Fact]
     public void Identities_Fail_WhenTheRunContradictsThem()
     {
