@@ -45,6 +45,11 @@ internal static class Engine
                     throw new InvalidOperationException(
                         $"Internal autograd error: {t.GradFn.Name} returned a gradient of shape {gi.Shape} for an input of shape {input.Shape}.");
                 }
+                if (gi.DType != input.DType)
+                {
+                    // A float32 input of a promoting op (float32 · float64) receives a float32 gradient, as in PyTorch.
+                    gi = gi.To(input.DType);
+                }
                 grads[input] = grads.TryGetValue(input, out var prev) ? prev.Add(gi) : gi;
             }
         }

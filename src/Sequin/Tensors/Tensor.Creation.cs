@@ -104,7 +104,11 @@ public sealed partial class Tensor
         return t;
     }
 
-    /// <summary>A float32 tensor from values in row-major order with the given shape (<c>torch.tensor(data).view(shape)</c>).</summary>
+    /// <summary>
+    /// A float32 tensor from values in row-major order with the given shape (<c>torch.tensor(data).view(shape)</c>).
+    /// Without a shape the result is 1-D <c>(data.Length,)</c>, except that a single value gives a 0-dimensional
+    /// tensor (shape <c>()</c>, as a safetensors scalar); pass the shape <c>1</c> for a one-element vector.
+    /// </summary>
     public static Tensor FromArray(float[] data, params int[] shape) => FromArrayCore(data, DType.Float32, shape);
 
     /// <summary>A float64 tensor from values in row-major order with the given shape.</summary>

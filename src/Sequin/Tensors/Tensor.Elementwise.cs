@@ -10,16 +10,101 @@ public sealed partial class Tensor
         var dtype = DTypeExtensions.Promote(a.DType, b.DType);
         var shape = ShapeUtil.Broadcast(op, a.shape, b.shape);
         var r = new Tensor(dtype, shape);
+        BinaryInto<TOp>(a, b, r, op);
+        return r;
+    }
+
+    /// <summary>
+    /// Writes <c>TOp(a, b)</c> (broadcast to <paramref name="r"/>'s shape, converted to its dtype) into the
+    /// contiguous tensor <paramref name="r"/>, which may be <paramref name="a"/> itself (in-place updates).
+    /// </summary>
+    private static void BinaryInto<TOp>(Tensor a, Tensor b, Tensor r, string op)
+        where TOp : IBinaryOp
+    {
+        var dtype = r.DType;
         a = a.DType == dtype ? a : a.ConvertRaw(dtype);
         b = b.DType == dtype ? b : b.ConvertRaw(dtype);
         switch (dtype)
         {
-            case DType.Float32: TOp.Apply(a.DenseBroadcast<float>(shape, op), b.DenseBroadcast<float>(shape, op), r.AsSpan<float>()); break;
-            case DType.Float64: TOp.Apply(a.DenseBroadcast<double>(shape, op), b.DenseBroadcast<double>(shape, op), r.AsSpan<double>()); break;
-            default: TOp.Apply(a.DenseBroadcast<long>(shape, op), b.DenseBroadcast<long>(shape, op), r.AsSpan<long>()); break;
+            case DType.Float32: BinaryTyped<TOp, float>(a, b, r, op); break;
+            case DType.Float64: BinaryTyped<TOp, double>(a, b, r, op); break;
+            default: BinaryTyped<TOp, long>(a, b, r, op); break;
         }
-        return r;
     }
+
+    private static void BinaryTyped<TOp, T>(Tensor a, Tensor b, Tensor r, string op)
+        where TOp : IBinaryOp
+        where T : unmanaged, INumber<T>
+    {
+        var target = r.shape;
+        var dst = r.AsSpan<T>();
+        var aFull = a.IsContiguous && a.shape.AsSpan().SequenceEqual(target);
+        var bFull = b.IsContiguous && b.shape.AsSpan().SequenceEqual(target);
+        // Fast paths, no temporary: a scalar operand (x * 0.5, loss / n), and a contiguous operand repeated
+        // over leading rows (bias add: (B, H) + (H,)).
+        if (aFull && b.Numel == 1 && target.Length >= b.Dim)
+        {
+            TOp.Apply(a.DenseSpan<T>(), b.Data<T>()[b.Offset], dst);
+            return;
+        }
+        if (bFull && a.Numel == 1 && target.Length >= a.Dim)
+        {
+            TOp.Apply(a.Data<T>()[a.Offset], b.DenseSpan<T>(), dst);
+            return;
+        }
+        if (aFull && b.IsContiguous && IsTrailingBlock(b.shape, target, out var bRow) && bRow > 0)
+        {
+            var av = a.DenseSpan<T>();
+            var bv = b.DenseSpan<T>();
+            for (var o = 0; o < dst.Length; o += bRow)
+            {
+                TOp.Apply(av.Slice(o, bRow), bv, dst.Slice(o, bRow));
+            }
+            return;
+        }
+        if (bFull && a.IsContiguous && IsTrailingBlock(a.shape, target, out var aRow) && aRow > 0)
+        {
+            var av = a.DenseSpan<T>();
+            var bv = b.DenseSpan<T>();
+            for (var o = 0; o < dst.Length; o += aRow)
+            {
+                TOp.Apply(av, bv.Slice(o, aRow), dst.Slice(o, aRow));
+            }
+            return;
+        }
+        TOp.Apply(a.DenseBroadcast<T>(target, op), b.DenseBroadcast<T>(target, op), dst);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="small"/> broadcast to <paramref name="target"/> is the same block of
+    /// <paramref name="rowLength"/> elements repeated: its non-unit part must equal the trailing sizes of the target.
+    /// </summary>
+    private static bool IsTrailingBlock(int[] small, int[] target, out int rowLength)
+    {
+        rowLength = 0;
+        var first = 0;
+        while (first < small.Length && small[first] == 1)
+        {
+            first++;
+        }
+        var lead = target.Length - small.Length;
+        if (lead < 0)
+        {
+            return false;
+        }
+        for (var i = first; i < small.Length; i++)
+        {
+            if (small[i] != target[lead + i])
+            {
+                return false;
+            }
+        }
+        rowLength = ShapeUtil.Numel(small.AsSpan(first));
+        return true;
+    }
+
+    /// <summary>The elements of a contiguous tensor as a span over its storage.</summary>
+    private ReadOnlySpan<T> DenseSpan<T>() => new(Data<T>(), Offset, Numel);
 
     private Tensor UnaryFloatRaw<TOp>()
         where TOp : IUnaryFloatOp
@@ -105,7 +190,7 @@ public sealed partial class Tensor
     /// <summary>Elementwise maximum of two tensors (<c>torch.maximum</c>); ties send the gradient half to each.</summary>
     public Tensor Maximum(Tensor other)
     {
-        var r = BinaryRaw<MaximumOp>(this, other, "maximum");
+        var r = BinaryRaw<LoopOp<MaximumFn>>(this, other, "maximum");
         return Record(r, "MaximumBackward0", [this, other], g =>
         {
             var ma = Gt(other).Add(Eq(other).Mul(0.5)).To(g.DType);
@@ -164,7 +249,8 @@ public sealed partial class Tensor
     /// <summary>Elementwise sign: −1, 0 or 1 (<c>torch.sign</c>); not differentiable (zero gradient).</summary>
     public Tensor Sign() => UnaryNumberRaw<SignOp>();
 
-    /// <summary>Elementwise <c>x^exponent</c> (<c>torch.pow</c> with a scalar exponent).</summary>
+    /// <summary>Elementwise <c>x^exponent</c> (<c>torch.pow</c> with a scalar exponent); negative bases work with integral exponents.</summary>
+    /// <param name="exponent">The scalar exponent.</param>
     public Tensor Pow(double exponent)
     {
         Tensor y;
@@ -174,37 +260,24 @@ public sealed partial class Tensor
         }
         else
         {
-            var x = DType == DType.Int64 ? Float() : this;
-            y = x.Log().Mul(exponent).Exp().Detach();
-            FixNonPositiveBases(x, exponent, y);
+            var x = DType == DType.Int64 && exponent != Math.Floor(exponent) ? ConvertRaw(DType.Float32) : this;
+            y = BinaryRaw<LoopOp<PowFn>>(x, x.ScalarLike(exponent), "pow");
         }
         return Record(y, "PowBackward0", [this], g => [exponent == 0 ? g.Mul(0.0) : g.Mul(Pow(exponent - 1).Mul(exponent))]);
     }
 
-    /// <summary>Elementwise <c>this^exponent</c> with a tensor exponent (<c>torch.pow</c>).</summary>
+    /// <summary>Elementwise <c>this^exponent</c> with a broadcast tensor exponent (<c>torch.pow</c>).</summary>
+    /// <param name="exponent">The exponents, broadcastable with this tensor.</param>
     public Tensor Pow(Tensor exponent)
     {
         ArgumentNullException.ThrowIfNull(exponent);
-        Tensor y;
-        using (new Autograd.NoGrad())
-        {
-            y = Log().Mul(exponent).Exp();
-        }
+        var y = BinaryRaw<LoopOp<PowFn>>(this, exponent, "pow");
         return Record(y, "PowBackward1", [this, exponent], g =>
-            [g.Mul(exponent).Mul(Pow(exponent.Sub(1.0))).SumTo(shape), g.Mul(y).Mul(Log()).SumTo(exponent.shape)]);
-    }
-
-    /// <summary>exp(p·log x) is NaN for x ≤ 0; recompute those elements directly with Math.Pow.</summary>
-    private static void FixNonPositiveBases(Tensor x, double exponent, Tensor y)
-    {
-        var xs = x.ToDoubleArray();
-        for (var i = 0; i < xs.Length; i++)
         {
-            if (xs[i] <= 0)
-            {
-                y.SetFlat(i, Math.Pow(xs[i], exponent));
-            }
-        }
+            // d/dx = e·x^(e−1); d/de = x^e·log x, taken as 0 where x = 0 (PyTorch masks those elements the same way).
+            var safeLog = Add(Eq(0.0)).Log();
+            return [g.Mul(exponent).Mul(Pow(exponent.Sub(1.0))).SumTo(shape), g.Mul(y).Mul(safeLog).SumTo(exponent.shape)];
+        });
     }
 
     /// <summary>Clamps every element into [<paramref name="min"/>, <paramref name="max"/>] (<c>torch.clamp</c>); the gradient is 1 inside the range and 0 outside.</summary>
@@ -220,11 +293,11 @@ public sealed partial class Tensor
             y = this;
             if (min is { } lo)
             {
-                y = BinaryRaw<MaximumOp>(y, ScalarLike(lo), "clamp");
+                y = BinaryRaw<LoopOp<MaximumFn>>(y, ScalarLike(lo), "clamp");
             }
             if (max is { } hi)
             {
-                y = BinaryRaw<MinimumOp>(y, ScalarLike(hi), "clamp");
+                y = BinaryRaw<LoopOp<MinimumFn>>(y, ScalarLike(hi), "clamp");
             }
         }
         return Record(y, "ClampBackward1", [this], g =>
@@ -243,22 +316,22 @@ public sealed partial class Tensor
     }
 
     /// <summary>Elementwise <c>this == other</c>: 1 where equal, 0 elsewhere, in the promoted dtype (Sequin has no bool dtype).</summary>
-    public Tensor Eq(Tensor other) => BinaryRaw<EqOp>(this, other, "eq");
+    public Tensor Eq(Tensor other) => BinaryRaw<LoopOp<EqFn>>(this, other, "eq");
 
     /// <summary>Elementwise <c>this != other</c> as 1/0.</summary>
-    public Tensor Ne(Tensor other) => BinaryRaw<NeOp>(this, other, "ne");
+    public Tensor Ne(Tensor other) => BinaryRaw<LoopOp<NeFn>>(this, other, "ne");
 
     /// <summary>Elementwise <c>this &lt; other</c> as 1/0.</summary>
-    public Tensor Lt(Tensor other) => BinaryRaw<LtOp>(this, other, "lt");
+    public Tensor Lt(Tensor other) => BinaryRaw<LoopOp<LtFn>>(this, other, "lt");
 
     /// <summary>Elementwise <c>this &lt;= other</c> as 1/0.</summary>
-    public Tensor Le(Tensor other) => BinaryRaw<LeOp>(this, other, "le");
+    public Tensor Le(Tensor other) => BinaryRaw<LoopOp<LeFn>>(this, other, "le");
 
     /// <summary>Elementwise <c>this &gt; other</c> as 1/0.</summary>
-    public Tensor Gt(Tensor other) => BinaryRaw<GtOp>(this, other, "gt");
+    public Tensor Gt(Tensor other) => BinaryRaw<LoopOp<GtFn>>(this, other, "gt");
 
     /// <summary>Elementwise <c>this &gt;= other</c> as 1/0.</summary>
-    public Tensor Ge(Tensor other) => BinaryRaw<GeOp>(this, other, "ge");
+    public Tensor Ge(Tensor other) => BinaryRaw<LoopOp<GeFn>>(this, other, "ge");
 
     /// <summary>Elementwise comparison with a scalar, as 1/0.</summary>
     public Tensor Eq(double value) => Eq(ScalarLike(value));
@@ -302,10 +375,40 @@ public sealed partial class Tensor
     }
 
     /// <summary>Whether both tensors have the same shape and exactly equal elements (<c>torch.equal</c>).</summary>
+    /// <param name="other">The tensor to compare with; a different dtype compares by value.</param>
     public bool Equal(Tensor other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        return Shape == other.Shape && ToDoubleArray().AsSpan().SequenceEqual(other.ToDoubleArray());
+        if (Shape != other.Shape)
+        {
+            return false;
+        }
+        if (DType != other.DType)
+        {
+            return ToDoubleArray().AsSpan().SequenceEqual(other.ToDoubleArray());
+        }
+        var a = Contiguous();
+        var b = other.Contiguous();
+        return DType switch
+        {
+            DType.Float32 => EqualSpans(a.DenseSpan<float>(), b.DenseSpan<float>()),
+            DType.Float64 => EqualSpans(a.DenseSpan<double>(), b.DenseSpan<double>()),
+            _ => a.DenseSpan<long>().SequenceEqual(b.DenseSpan<long>()),
+        };
+
+        // Numeric equality (0.0 == -0.0, NaN != NaN), not bitwise.
+        static bool EqualSpans<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
+            where T : unmanaged, INumber<T>
+        {
+            for (var i = 0; i < x.Length; i++)
+            {
+                if (x[i] != y[i])
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     /// <summary>Elementwise addition.</summary>
@@ -349,13 +452,13 @@ public sealed partial class Tensor
 
     // ---- in-place updates (no history; used by optimizers under NoGrad) ----
 
-    /// <summary>In place: <c>this += alpha · other</c> (<c>add_</c>). Not recorded by autograd.</summary>
+    /// <summary>In place: <c>this += alpha · other</c> (<c>add_</c>); <paramref name="other"/> broadcasts to this shape. Not recorded by autograd.</summary>
     public Tensor Add_(Tensor other, double alpha = 1)
     {
+        ArgumentNullException.ThrowIfNull(other);
         CheckInPlace("Add_");
         using var _ = new Autograd.NoGrad();
-        (alpha == 1 ? Add(other) : Add(other.Mul(alpha))).CopyInto(this);
-        return this;
+        return InPlace<AddOp>(alpha == 1 ? other : other.Mul(alpha), "add_");
     }
 
     /// <summary>In place: <c>this += value</c>.</summary>
@@ -364,29 +467,59 @@ public sealed partial class Tensor
     /// <summary>In place: <c>this −= other</c> (<c>sub_</c>).</summary>
     public Tensor Sub_(Tensor other) => Add_(other, -1);
 
-    /// <summary>In place: <c>this *= other</c> (<c>mul_</c>).</summary>
+    /// <summary>In place: <c>this *= other</c> (<c>mul_</c>); <paramref name="other"/> broadcasts to this shape.</summary>
     public Tensor Mul_(Tensor other)
     {
+        ArgumentNullException.ThrowIfNull(other);
         CheckInPlace("Mul_");
         using var _ = new Autograd.NoGrad();
-        Mul(other).CopyInto(this);
-        return this;
+        return InPlace<MulOp>(other, "mul_");
     }
 
     /// <summary>In place: <c>this *= value</c>.</summary>
     public Tensor Mul_(double value) => Mul_(ScalarLike(value));
 
-    /// <summary>In place: <c>this /= other</c> (<c>div_</c>).</summary>
+    /// <summary>In place: <c>this /= other</c> (<c>div_</c>); <paramref name="other"/> broadcasts to this shape.</summary>
     public Tensor Div_(Tensor other)
     {
+        ArgumentNullException.ThrowIfNull(other);
         CheckInPlace("Div_");
         using var _ = new Autograd.NoGrad();
-        Div(other).CopyInto(this);
-        return this;
+        if (!DType.IsFloatingPoint())
+        {
+            Div(other).CopyInto(this);
+            return this;
+        }
+        return InPlace<DivOp>(other, "div_");
     }
 
     /// <summary>In place: <c>this /= value</c>.</summary>
     public Tensor Div_(double value) => Div_(ScalarLike(value));
+
+    /// <summary>Applies <c>this = TOp(this, other)</c>, writing straight into the storage when this tensor is contiguous.</summary>
+    private Tensor InPlace<TOp>(Tensor other, string op)
+        where TOp : IBinaryOp
+    {
+        var target = ShapeUtil.Broadcast(op, shape, other.shape);
+        if (!target.AsSpan().SequenceEqual(shape))
+        {
+            throw new ArgumentException(
+                $"{op}: the result of shape {ShapeUtil.Format(target)} does not fit this tensor of shape {Shape}; an in-place operand " +
+                "must broadcast to the tensor's own shape.");
+        }
+        // Writing straight into the storage is safe unless the operand is a different view of the same storage.
+        var aliased = other.SharesStorageWith(this) &&
+            !(other.Offset == Offset && other.shape.AsSpan().SequenceEqual(shape) && other.strides.AsSpan().SequenceEqual(strides));
+        if (IsContiguous && !aliased)
+        {
+            BinaryInto<TOp>(this, other, this, op);
+        }
+        else
+        {
+            BinaryRaw<TOp>(this, other, op).CopyInto(this);
+        }
+        return this;
+    }
 
     /// <summary>In place: clamps into [min, max] (<c>clamp_</c>).</summary>
     public Tensor Clamp_(double? min = null, double? max = null)

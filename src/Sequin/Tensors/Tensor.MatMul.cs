@@ -62,6 +62,14 @@ public sealed partial class Tensor
         {
             throw new ArgumentException($"matmul: both arguments need at least 1 dimension; got {Shape} and {other.Shape}.");
         }
+        var innerA = shape[^1];
+        var innerB = other.Dim == 1 ? other.shape[0] : other.shape[^2];
+        if (innerA != innerB)
+        {
+            throw new ArgumentException(
+                $"matmul: shapes {Shape} and {other.Shape} cannot be multiplied: the last dimension of the first ({innerA}) must equal " +
+                $"the {(other.Dim == 1 ? "only" : "second-to-last")} dimension of the second ({innerB}).");
+        }
         if (Dim == 1 && other.Dim == 1)
         {
             return Unsqueeze(0).MM(other.Unsqueeze(1)).Reshape();
@@ -78,16 +86,17 @@ public sealed partial class Tensor
         {
             return MM(other);
         }
-        var batchA = shape[..^2];
-        var batchB = other.shape[..^2];
-        var batch = ShapeUtil.Broadcast("matmul", batchA, batchB);
         var n = shape[^2];
         var m = shape[^1];
         var p = other.shape[^1];
-        if (other.shape[^2] != m)
+        if (other.Dim == 2)
         {
-            throw new ArgumentException($"matmul: shapes {Shape} and {other.Shape} cannot be multiplied: inner sizes {m} and {other.shape[^2]} differ.");
+            // (..., n, m) · (m, p): fold the batch into the rows, one GEMM, as PyTorch does (no copies of the weight).
+            return Reshape(-1, m).MM(other).Reshape([.. shape[..^1], p]);
         }
+        var batchA = shape[..^2];
+        var batchB = other.shape[..^2];
+        var batch = ShapeUtil.Broadcast("matmul", batchA, batchB);
         var nb = ShapeUtil.Numel(batch);
         var a = Expand([.. batch, n, m]).Reshape(nb, n, m);
         var b = other.Expand([.. batch, m, p]).Reshape(nb, m, p);
@@ -124,18 +133,21 @@ public sealed partial class Tensor
     /// <summary>Describes matrix <paramref name="index"/> of t for GEMM: row-major, or a transposed row-major view; copies otherwise.</summary>
     private static (int Rows, int Cols, int Offset, bool Trans, int Ld, Tensor Source) MatrixOperand(Tensor t, int index)
     {
-        var m = t.Dim == 3 ? t.Select(0, index).Detach() : t;
-        var rows = m.shape[0];
-        var cols = m.shape[1];
-        if (m.strides[1] == 1 && m.strides[0] >= Math.Max(cols, 1))
+        var batched = t.Dim == 3;
+        var rows = t.shape[batched ? 1 : 0];
+        var cols = t.shape[batched ? 2 : 1];
+        var rowStride = t.strides[batched ? 1 : 0];
+        var colStride = t.strides[batched ? 2 : 1];
+        var offset = t.Offset + (batched ? index * t.strides[0] : 0);
+        if ((colStride == 1 || cols <= 1) && rowStride >= Math.Max(cols, 1))
         {
-            return (rows, cols, m.Offset, false, Math.Max(m.strides[0], 1), m);
+            return (rows, cols, offset, false, rowStride, t);
         }
-        if (m.strides[0] == 1 && m.strides[1] >= Math.Max(rows, 1))
+        if ((rowStride == 1 || rows <= 1) && colStride >= Math.Max(rows, 1))
         {
-            return (rows, cols, m.Offset, true, Math.Max(m.strides[1], 1), m);
+            return (rows, cols, offset, true, colStride, t);
         }
-        var c = m.DetachedCopy();
+        var c = t.ViewOf([rows, cols], [rowStride, colStride], offset).DetachedCopy();
         return (rows, cols, 0, false, Math.Max(cols, 1), c);
     }
 }

@@ -48,24 +48,80 @@ public sealed partial class Tensor
     }
 
     /// <summary>
-    /// The same elements with a new shape, sharing storage (<c>tensor.view</c>); one size may be −1 to infer it.
-    /// The tensor must be contiguous — e.g. <c>h_n.View(numLayers, numDirections, batch, hidden)</c>.
+    /// The same elements with a new shape, sharing storage (<c>tensor.view</c>); one size may be −1 to infer it,
+    /// e.g. <c>h_n.View(numLayers, numDirections, batch, hidden)</c>. As in PyTorch, a non-contiguous tensor can be
+    /// viewed when every group of dimensions that is merged or split is itself laid out contiguously (for example
+    /// splitting the last dimension of a transposed tensor); otherwise it throws and <see cref="Reshape"/> is needed.
     /// </summary>
+    /// <param name="sizes">The new sizes; their product must equal <see cref="Numel"/>.</param>
     public Tensor View(params int[] sizes)
     {
         var newShape = InferShape(sizes, "view");
-        if (!IsContiguous)
+        var newStrides = ViewStrides(newShape);
+        if (newStrides is null)
         {
             throw new InvalidOperationException(
-                $"view: the tensor of shape {Shape} with strides {ShapeUtil.Format(strides)} is not contiguous, so it cannot be viewed as " +
-                $"{ShapeUtil.Format(newShape)} without copying. Use Reshape(...) (which copies when needed) or call Contiguous() first.");
+                $"view: the tensor of shape {Shape} with strides {ShapeUtil.Format(strides)} cannot be viewed as shape " +
+                $"{ShapeUtil.Format(newShape)}: at least one dimension spans two non-contiguous subspaces, so the result would need a copy. " +
+                "Use Reshape(...) (which copies when needed) or call Contiguous() first.");
         }
         var old = shape;
-        return MakeView(newShape, ShapeUtil.ContiguousStrides(newShape), Offset, "ViewBackward0", g => g.Reshape(old));
+        return MakeView(newShape, newStrides, Offset, "ViewBackward0", g => g.Reshape(old));
     }
 
-    /// <summary>Like <see cref="View"/>, but copies when the tensor is not contiguous (<c>tensor.reshape</c>).</summary>
-    public Tensor Reshape(params int[] sizes) => IsContiguous ? View(sizes) : Contiguous().View(sizes);
+    /// <summary>
+    /// Strides that give this tensor's elements the shape <paramref name="newShape"/> without copying, or null when
+    /// impossible (PyTorch's <c>computeStride</c>): dimensions are grouped into chunks that are contiguous among
+    /// themselves, and each chunk must map onto whole dimensions of the new shape.
+    /// </summary>
+    private int[]? ViewStrides(int[] newShape)
+    {
+        if (IsContiguous)
+        {
+            return ShapeUtil.ContiguousStrides(newShape);
+        }
+        var newStrides = new int[newShape.Length];
+        if (Numel == 0)
+        {
+            return shape.AsSpan().SequenceEqual(newShape) ? (int[])strides.Clone() : ShapeUtil.ContiguousStrides(newShape);
+        }
+        var viewD = newShape.Length - 1;
+        long chunkBaseStride = strides[^1];
+        long tensorNumel = 1;
+        long viewNumel = 1;
+        for (var tensorD = shape.Length - 1; tensorD >= 0; tensorD--)
+        {
+            tensorNumel *= shape[tensorD];
+            if (tensorD == 0 || (shape[tensorD - 1] != 1 && strides[tensorD - 1] != tensorNumel * chunkBaseStride))
+            {
+                while (viewD >= 0 && (viewNumel < tensorNumel || newShape[viewD] == 1))
+                {
+                    newStrides[viewD] = (int)(viewNumel * chunkBaseStride);
+                    viewNumel *= newShape[viewD];
+                    viewD--;
+                }
+                if (viewNumel != tensorNumel)
+                {
+                    return null;
+                }
+                if (tensorD > 0)
+                {
+                    chunkBaseStride = strides[tensorD - 1];
+                    tensorNumel = 1;
+                    viewNumel = 1;
+                }
+            }
+        }
+        return viewD == -1 ? newStrides : null;
+    }
+
+    /// <summary>
+    /// Like <see cref="View"/>, but copies when the tensor cannot be viewed with the new shape (<c>tensor.reshape</c>):
+    /// the result shares storage whenever a view is possible.
+    /// </summary>
+    /// <param name="sizes">The new sizes; one may be −1 to infer it.</param>
+    public Tensor Reshape(params int[] sizes)
+        => ViewStrides(InferShape(sizes, "reshape")) is null ? Contiguous().View(sizes) : View(sizes);
 
     /// <summary>Collapses dimensions <paramref name="startDim"/>..<paramref name="endDim"/> into one (<c>torch.flatten</c>).</summary>
     public Tensor Flatten(int startDim = 0, int endDim = -1)
@@ -194,6 +250,10 @@ public sealed partial class Tensor
     /// <summary>Removes dimension <paramref name="dim"/> if its size is 1; otherwise returns the tensor unchanged (<c>tensor.squeeze(dim)</c>).</summary>
     public Tensor Squeeze(int dim)
     {
+        if (Dim == 0)
+        {
+            return this;
+        }
         var d = ShapeUtil.NormalizeDim(dim, Dim, "squeeze");
         if (shape[d] != 1)
         {
@@ -356,6 +416,10 @@ public sealed partial class Tensor
             throw new ArgumentException("cat: expected a non-empty list of tensors.");
         }
         var first = tensors[0];
+        if (first.Dim == 0)
+        {
+            throw new ArgumentException("cat: zero-dimensional tensors cannot be concatenated; use Stack, or Unsqueeze(0) each tensor first.");
+        }
         var d = ShapeUtil.NormalizeDim(dim, first.Dim, "cat");
         var dtype = first.DType;
         var total = 0;

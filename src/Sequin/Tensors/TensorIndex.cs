@@ -59,7 +59,8 @@ public readonly struct TensorIndex
     /// <summary>A C# range, e.g. <c>2..</c> for PyTorch's <c>2:</c>, <c>..^1</c> for <c>:-1</c>.</summary>
     public static implicit operator TensorIndex(Range range)
     {
-        static int? Bound(Index i, bool isEnd) => isEnd && i.IsFromEnd && i.Value == 0 ? null : i.IsFromEnd ? -i.Value : i.Value;
+        // ^0 is "one past the end": an open stop, or a start that selects nothing (clamped to the size).
+        static int? Bound(Index i, bool isEnd) => i.IsFromEnd && i.Value == 0 ? (isEnd ? null : int.MaxValue) : i.IsFromEnd ? -i.Value : i.Value;
         return new(IndexKind.Slice, start: Bound(range.Start, false), stop: Bound(range.End, true));
     }
 
