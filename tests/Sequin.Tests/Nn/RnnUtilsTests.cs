@@ -52,6 +52,16 @@ public class RnnUtilsTests
     }
 
     [Fact]
+    public void Pad_WithOnlySortedIndices_InvertsThemLikePyTorch()
+    {
+        var packed = RnnUtils.PackPaddedSequence(Labelled(3, 3), [1, 3, 2], enforceSorted: false);
+        var (a, _) = RnnUtils.PadPackedSequence(packed);
+        var (b, lengths) = RnnUtils.PadPackedSequence(packed with { UnsortedIndices = null });
+        Assert.Equal(a.ToArray<double>(), b.ToArray<double>());
+        Assert.Equal(new[] { 1L, 3L, 2L }, lengths.ToArray<long>());
+    }
+
+    [Fact]
     public void Pack_BatchFirst_MatchesTimeMajor()
     {
         var x = Tensor.Randn([5, 3, 2], DType.Float64, new Generator(1));

@@ -211,7 +211,9 @@ public static class RnnUtils
                 sortedLengths[j]++;
             }
         }
-        var unsorted = sequence.UnsortedIndices?.ToArray<long>();
+        // As PyTorch's PackedSequence constructor: unsorted_indices defaults to the inverse of sorted_indices.
+        var unsorted = sequence.UnsortedIndices?.ToArray<long>()
+            ?? (sequence.SortedIndices is { } sortedIndices ? InvertPermutation(sortedIndices.ToArray<long>()) : null);
         if (unsorted is not null && unsorted.Length != batch)
         {
             throw new ArgumentException(

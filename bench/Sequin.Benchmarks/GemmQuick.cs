@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using Sequin.Kernels;
+
+namespace Sequin.Benchmarks;
+
+/// <summary>`gemm` mode: quick Stopwatch GFLOP/s for the shapes the recurrent layers use (for tuning, not for reports).</summary>
+internal static class GemmQuick
+{
+    internal static void Run(string[] args)
+    {
+        var threads = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount;
+        Parallelism.MaxThreads = threads;
+        if (Environment.GetEnvironmentVariable("SEQUIN_SMALLM") is { } sm)
+        {
+            GemmDriver<float>.SmallMTransposedB = int.Parse(sm, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        var filter = args.Length > 2 ? args[2] : "";
+        (string Name, bool TA, bool TB, int M, int N, int K)[] cases =
+        [
+            ("square 1024", false, false, 1024, 1024, 1024),
+            ("square 1024 tB", false, true, 1024, 1024, 1024),
+            ("x·Wihᵀ T100 B64", false, true, 6400, 2048, 256),
+            ("h·Whhᵀ B64", false, true, 64, 2048, 512),
+            ("h·Whh B64 (noT)", false, false, 64, 2048, 512),
+            ("h·Whhᵀ B8 H512", false, true, 8, 2048, 512),
+            ("h·Whhᵀ B1 H512", false, true, 1, 2048, 512),
+            ("h·Whhᵀ B8 H128", false, true, 8, 512, 128),
+            ("h·Whhᵀ B1 H128", false, true, 1, 512, 128),
+            ("dG·Whh B64", false, false, 64, 512, 2048),
+            ("dGᵀ·X (dWih)", true, false, 2048, 256, 6400),
+            ("dG·Wih (dX)", false, false, 6400, 256, 2048),
+        ];
+        foreach (var (name, ta, tb, m, n, k) in cases)
+        {
+            if (!name.Contains(filter, StringComparison.Ordinal))
+            {
+                continue;
+            }
+            var rng = new Random(1);
+            var a = new float[m * k];
+            var b = new float[k * n];
+            var c = new float[m * n];
+            for (var i = 0; i < a.Length; i++)
+            {
+                a[i] = (float)rng.NextDouble();
+            }
+            for (var i = 0; i < b.Length; i++)
+            {
+                b[i] = (float)rng.NextDouble();
+            }
+            var lda = ta ? m : k;
+            var ldb = tb ? k : n;
+            var flops = 2.0 * m * n * k;
+            var reps = Math.Max(3, (int)Math.Min(2000, 3e9 / flops));
+            Gemm.Sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
+            var best = double.MaxValue;
+            for (var round = 0; round < 3; round++)
+            {
+                var sw = Stopwatch.StartNew();
+                for (var r = 0; r < reps; r++)
+                {
+                    Gemm.Sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
+                }
+                best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
+            }
+            Console.WriteLine($"{name,-18} m={m,5} n={n,5} k={k,5}  {best * 1e6,10:F1} us  {flops / best / 1e9,7:F1} GFLOP/s");
+        }
+    }
+}
