@@ -252,11 +252,10 @@ public static class UnrolledSvg
         private List<(string Line, string Color)> Notes()
         {
             var n = new List<(string, string)>();
-            var o = c.IsBatched && c.BatchFirst ? "output[:, " : "output[";
-            var sfx = c.IsBatched ? ", :" : "";
+            string O(string t, string half) => !c.IsBatched ? $"output[{t}, {half}]" : c.BatchFirst ? $"output[:, {t}, {half}]" : $"output[{t}, :, {half}]";
             if (bidir)
             {
-                n.Add(($"Thick boxes: output[T-1] and output[0]. Forward final state h_n[-2] = {o}-1{sfx}, :H]; backward final state h_n[-1] = {o}0{sfx}, H:].", Ink));
+                n.Add(($"Thick boxes: output at t = T-1 and t = 0. Forward final state h_n[-2] = {O("-1", ":H")}; backward final state h_n[-1] = {O("0", "H:")}.", Ink));
                 n.Add(("h_n[-1] is the BACKWARD state of the last layer. output[-1]'s backward half is the backward direction's FIRST step.", BwdStroke));
             }
             else
