@@ -10,6 +10,7 @@ internal static class Program
         // Each command lives in Commands/<Name>Command.cs and exposes Create().
         root.Subcommands.Add(Commands.TrainCommand.Create());
         root.Subcommands.Add(Commands.GenerateCommand.Create());
+        root.Subcommands.Add(Commands.ExplainCommand.Create());
         root.Subcommands.Add(Commands.VerifyCommand.Create());
         return root.Parse(args).Invoke();
     }
