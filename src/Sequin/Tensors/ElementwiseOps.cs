@@ -120,16 +120,24 @@ internal readonly struct LoopOp<TF> : IBinaryOp
     public static void Apply<T>(T a, ReadOnlySpan<T> b, Span<T> r) where T : unmanaged, INumber<T> => ScalarLoops.Run<TF, T>(a, b, r);
 }
 
-/// <summary>Maximum that propagates NaN, as <c>torch.maximum</c> does.</summary>
-internal readonly struct MaximumFn : IScalarBinary
+/// <summary>Elementwise maximum that propagates NaN, as <c>torch.maximum</c> does (TensorPrimitives.Max is IEEE 754 maximum).</summary>
+internal readonly struct MaximumOp : IBinaryOp
 {
-    public static T Invoke<T>(T a, T b) where T : unmanaged, INumber<T> => T.IsNaN(a) || T.IsNaN(b) ? a + b : T.Max(a, b);
+    public static void Apply<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> r) where T : unmanaged, INumber<T> => TensorPrimitives.Max(a, b, r);
+
+    public static void Apply<T>(ReadOnlySpan<T> a, T b, Span<T> r) where T : unmanaged, INumber<T> => TensorPrimitives.Max(a, b, r);
+
+    public static void Apply<T>(T a, ReadOnlySpan<T> b, Span<T> r) where T : unmanaged, INumber<T> => TensorPrimitives.Max(b, a, r);
 }
 
-/// <summary>Minimum that propagates NaN, as <c>torch.minimum</c> does.</summary>
-internal readonly struct MinimumFn : IScalarBinary
+/// <summary>Elementwise minimum that propagates NaN, as <c>torch.minimum</c> does.</summary>
+internal readonly struct MinimumOp : IBinaryOp
 {
-    public static T Invoke<T>(T a, T b) where T : unmanaged, INumber<T> => T.IsNaN(a) || T.IsNaN(b) ? a + b : T.Min(a, b);
+    public static void Apply<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> r) where T : unmanaged, INumber<T> => TensorPrimitives.Min(a, b, r);
+
+    public static void Apply<T>(ReadOnlySpan<T> a, T b, Span<T> r) where T : unmanaged, INumber<T> => TensorPrimitives.Min(a, b, r);
+
+    public static void Apply<T>(T a, ReadOnlySpan<T> b, Span<T> r) where T : unmanaged, INumber<T> => TensorPrimitives.Min(b, a, r);
 }
 
 /// <summary><c>a^b</c> computed in double (exact enough for float32, and correct for negative bases with integral exponents).</summary>
@@ -202,13 +210,7 @@ internal readonly struct NegOp : IUnaryNumberOp
 
 internal readonly struct AbsOp : IUnaryNumberOp
 {
-    public static void Apply<T>(ReadOnlySpan<T> x, Span<T> r) where T : unmanaged, INumber<T>
-    {
-        for (var i = 0; i < r.Length; i++)
-        {
-            r[i] = T.Abs(x[i]);
-        }
-    }
+    public static void Apply<T>(ReadOnlySpan<T> x, Span<T> r) where T : unmanaged, INumber<T> => TensorPrimitives.Abs(x, r);
 }
 
 internal readonly struct SignOp : IUnaryNumberOp

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 
 namespace Sequin.Tensors;
 
@@ -72,7 +73,55 @@ public sealed partial class Tensor
             }
             return;
         }
+        if (aFull && b.IsContiguous && IsLeadingBlock(b.shape, target, out var bInner) && bInner > 0)
+        {
+            // Column broadcast ((N, C) − (N, 1), as in log-softmax): one scalar per run of bInner elements.
+            var av = a.DenseSpan<T>();
+            var bv = b.DenseSpan<T>();
+            for (var o = 0; o < bv.Length; o++)
+            {
+                TOp.Apply(av.Slice(o * bInner, bInner), bv[o], dst.Slice(o * bInner, bInner));
+            }
+            return;
+        }
+        if (bFull && a.IsContiguous && IsLeadingBlock(a.shape, target, out var aInner) && aInner > 0)
+        {
+            var av = a.DenseSpan<T>();
+            var bv = b.DenseSpan<T>();
+            for (var o = 0; o < av.Length; o++)
+            {
+                TOp.Apply(av[o], bv.Slice(o * aInner, aInner), dst.Slice(o * aInner, aInner));
+            }
+            return;
+        }
         TOp.Apply(a.DenseBroadcast<T>(target, op), b.DenseBroadcast<T>(target, op), dst);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="small"/> (of the target's rank) equals the target on its leading dimensions and is 1
+    /// on the rest, so that each of its elements covers a run of <paramref name="inner"/> consecutive result elements.
+    /// </summary>
+    private static bool IsLeadingBlock(int[] small, int[] target, out int inner)
+    {
+        inner = 0;
+        if (small.Length != target.Length)
+        {
+            return false;
+        }
+        var k = small.Length;
+        while (k > 0 && small[k - 1] == 1)
+        {
+            k--;
+        }
+        for (var i = 0; i < k; i++)
+        {
+            if (small[i] != target[i])
+            {
+                return false;
+            }
+        }
+        inner = ShapeUtil.Numel(target.AsSpan(k));
+        return true;
     }
 
     /// <summary>
@@ -190,7 +239,7 @@ public sealed partial class Tensor
     /// <summary>Elementwise maximum of two tensors (<c>torch.maximum</c>); ties send the gradient half to each.</summary>
     public Tensor Maximum(Tensor other)
     {
-        var r = BinaryRaw<LoopOp<MaximumFn>>(this, other, "maximum");
+        var r = BinaryRaw<MaximumOp>(this, other, "maximum");
         return Record(r, "MaximumBackward0", [this, other], g =>
         {
             var ma = Gt(other).Add(Eq(other).Mul(0.5)).To(g.DType);
@@ -200,7 +249,17 @@ public sealed partial class Tensor
     }
 
     /// <summary>Elementwise minimum of two tensors (<c>torch.minimum</c>); ties send the gradient half to each.</summary>
-    public Tensor Minimum(Tensor other) => Neg().Maximum(other.Neg()).Neg();
+    public Tensor Minimum(Tensor other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        var r = BinaryRaw<MinimumOp>(this, other, "minimum");
+        return Record(r, "MinimumBackward0", [this, other], g =>
+        {
+            var ma = Lt(other).Add(Eq(other).Mul(0.5)).To(g.DType);
+            var mb = ma.Neg().Add(1.0);
+            return [g.Mul(ma).SumTo(shape), g.Mul(mb).SumTo(other.shape)];
+        });
+    }
 
     /// <summary>Elementwise <c>−this</c> (<c>torch.neg</c>).</summary>
     public Tensor Neg() => Record(UnaryNumberRaw<NegOp>(), "NegBackward0", [this], g => [g.Neg()]);
@@ -293,11 +352,18 @@ public sealed partial class Tensor
             y = this;
             if (min is { } lo)
             {
-                y = BinaryRaw<LoopOp<MaximumFn>>(y, ScalarLike(lo), "clamp");
+                y = BinaryRaw<MaximumOp>(y, ScalarLike(lo), "clamp");
             }
             if (max is { } hi)
             {
-                y = BinaryRaw<LoopOp<MinimumFn>>(y, ScalarLike(hi), "clamp");
+                if (y.Is(this))
+                {
+                    y = BinaryRaw<MinimumOp>(y, ScalarLike(hi), "clamp");
+                }
+                else
+                {
+                    BinaryInto<MinimumOp>(y, y.ScalarLike(hi), y, "clamp");    // y is our fresh result: reuse it
+                }
             }
         }
         return Record(y, "ClampBackward1", [this], g =>
@@ -458,6 +524,18 @@ public sealed partial class Tensor
         ArgumentNullException.ThrowIfNull(other);
         CheckInPlace("Add_");
         using var _ = new Autograd.NoGrad();
+        if (alpha != 1 && DType == other.DType && IsContiguous && other.IsContiguous && other.shape.AsSpan().SequenceEqual(shape) &&
+            !other.SharesStorageWith(this))
+        {
+            // The optimizer update p += α·g in one fused pass, without a temporary for α·g.
+            switch (DType)
+            {
+                case DType.Float32: TensorPrimitives.MultiplyAdd(other.DenseSpan<float>(), (float)alpha, AsSpan<float>(), AsSpan<float>()); break;
+                case DType.Float64: TensorPrimitives.MultiplyAdd(other.DenseSpan<double>(), alpha, AsSpan<double>(), AsSpan<double>()); break;
+                default: return InPlace<AddOp>(other.Mul(alpha), "add_");
+            }
+            return this;
+        }
         return InPlace<AddOp>(alpha == 1 ? other : other.Mul(alpha), "add_");
     }
 

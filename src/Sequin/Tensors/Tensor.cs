@@ -184,7 +184,11 @@ public sealed partial class Tensor
     /// <summary>The value of a one-element tensor as <typeparamref name="T"/>.</summary>
     public T Item<T>()
         where T : unmanaged, INumber<T>
-        => T.CreateChecked(Item());
+    {
+        var value = Item();
+        // int64 is read directly so that values beyond 2^53 survive.
+        return DType == DType.Int64 ? T.CreateChecked(Data<long>()[Offset]) : T.CreateChecked(value);
+    }
 
     /// <summary>Reads one element at the given indices (negative indices count from the end).</summary>
     public double GetValue(params int[] indices)

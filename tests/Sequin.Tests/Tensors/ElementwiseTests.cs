@@ -260,4 +260,21 @@ public class ElementwiseTests
         Check.Values(a.Grad!, [2], 0.5, 0);
         Check.Values(b.Grad!, [2], 0.5, 1);
     }
+
+    [Fact]
+    public void Minimum_TiesSplitTheGradient()
+    {
+        var a = Tensor.FromArray(new double[] { 1, 2 }).RequiresGrad_();
+        var b = Tensor.FromArray(new double[] { 1, 3 }).RequiresGrad_();
+        a.Minimum(b).Sum().Backward();
+        Check.Values(a.Grad!, [2], 0.5, 1);
+        Check.Values(b.Grad!, [2], 0.5, 0);
+    }
+
+    [Fact]
+    public void ItemOfLargeInt64_IsExact()
+    {
+        const long big = (1L << 60) + 1;
+        Assert.Equal(big, Tensor.FromArray(new[] { big }).Item<long>());
+    }
 }
