@@ -70,10 +70,17 @@ internal static class VerifyCommand
                 parse.GetValue(reference));
             var onlyFailures = parse.GetValue(quiet);
             int passed = 0, failed = 0, skipped = 0;
+            var perDType = new SortedDictionary<string, (int Passed, int Failed)>(StringComparer.Ordinal);
             foreach (var file in files)
             {
                 foreach (var r in GoldenRunner.RunFile(file, options))
                 {
+                    if (r.Status != GoldenStatus.Skip)
+                    {
+                        var key = r.DTypeName.Length > 0 ? r.DTypeName : "unreadable";
+                        var (p, f) = perDType.GetValueOrDefault(key);
+                        perDType[key] = r.Status == GoldenStatus.Pass ? (p + 1, f) : (p, f + 1);
+                    }
                     switch (r.Status)
                     {
                         case GoldenStatus.Pass: passed++; break;
@@ -85,6 +92,10 @@ internal static class VerifyCommand
                         Console.Out.WriteLine(r.ToString());
                     }
                 }
+            }
+            if (perDType.Count > 1)
+            {
+                Console.Out.WriteLine(string.Join("; ", perDType.Reverse().Select(kv => $"{kv.Key}: {kv.Value.Passed} passed, {kv.Value.Failed} failed")));
             }
             if (skipped > 0)
             {

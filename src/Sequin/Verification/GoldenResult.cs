@@ -53,6 +53,7 @@ public sealed record GoldenResult(
     public override string ToString() => Status switch
     {
         GoldenStatus.Skip => $"SKIP {Name} {Message}",
+        GoldenStatus.Fail when DType is null => $"FAIL {Name} {FailingTensor}: {Message}",
         GoldenStatus.Pass => $"PASS {Name} {DTypeName} max_abs={Format(MaxAbs)} max_rel={Format(MaxRel)}",
         _ => $"FAIL {Name} {DTypeName} max_abs={Format(MaxAbs)} max_rel={Format(MaxRel)} first failing: {FailingTensor}: {Message}",
     };
