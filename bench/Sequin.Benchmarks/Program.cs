@@ -4,18 +4,28 @@ namespace Sequin.Benchmarks;
 
 internal static class Program
 {
-    private static void Main(string[] args)
+    private static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "compare")
+        {
+            return Compare.Run(args);
+        }
         if (args.Length > 0 && args[0] == "gemm")
         {
             GemmQuick.Run(args);
-            return;
+            return 0;
+        }
+        if (args.Length > 0 && args[0] == "alloc")
+        {
+            AllocProbe.Run();
+            return 0;
         }
         if (args.Length > 0 && args[0] == "act")
         {
             ActivationsQuick.Run();
-            return;
+            return 0;
         }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
     }
 }

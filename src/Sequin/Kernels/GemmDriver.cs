@@ -97,7 +97,16 @@ internal static unsafe class GemmDriver<T>
         }
         var chunk = (units + parts - 1) / parts * unit;
         parts = (dim + chunk - 1) / chunk;
-        nint pa = (nint)a, pb = (nint)b, pc = (nint)c;
+        RunParallel(isa, transA, transB, m, n, k, alpha, (nint)a, lda, (nint)b, ldb, beta, (nint)c, ldc, splitM, dim, chunk, parts);
+    }
+
+    /// <summary>
+    /// Splits rows (<paramref name="splitM"/>) or columns into <paramref name="parts"/> ranges of <paramref name="chunk"/>.
+    /// A separate method so that the lambda's closure is only allocated when work is actually split.
+    /// </summary>
+    private static void RunParallel(SimdLevel isa, bool transA, bool transB, int m, int n, int k, T alpha,
+        nint pa, int lda, nint pb, int ldb, T beta, nint pc, int ldc, bool splitM, int dim, int chunk, int parts)
+    {
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {
             var start = part * chunk;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Sequin.Kernels;
 
@@ -73,11 +74,19 @@ public static class RecurrentKernels
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var gh = 4 * hidden;
+        var j0 = 0;
+        if (typeof(T) == typeof(float) && Simd.Current == SimdLevel.Avx512 && hidden >= 16)
+        {
+            j0 = RecurrentKernelsAvx512.LstmForward(
+                MemoryMarshal.Cast<T, float>(xg), MemoryMarshal.Cast<T, float>(hg), MemoryMarshal.Cast<T, float>(bhh),
+                MemoryMarshal.Cast<T, float>(cPrev), MemoryMarshal.Cast<T, float>(gates), MemoryMarshal.Cast<T, float>(c),
+                MemoryMarshal.Cast<T, float>(h), batch, hidden);
+        }
         for (var b = 0; b < batch; b++)
         {
             var gr = b * gh;
             var hr = b * hidden;
-            for (var j = 0; j < hidden; j++)
+            for (var j = j0; j < hidden; j++)
             {
                 var pi = xg[gr + j] + (hg[gr + j] + Bias(bhh, j));
                 var pf = xg[gr + hidden + j] + (hg[gr + hidden + j] + Bias(bhh, hidden + j));
@@ -142,11 +151,19 @@ public static class RecurrentKernels
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var gh = 3 * hidden;
+        var j0 = 0;
+        if (typeof(T) == typeof(float) && Simd.Current == SimdLevel.Avx512 && hidden >= 16)
+        {
+            j0 = RecurrentKernelsAvx512.GruForward(
+                MemoryMarshal.Cast<T, float>(xg), MemoryMarshal.Cast<T, float>(hg), MemoryMarshal.Cast<T, float>(bhh),
+                MemoryMarshal.Cast<T, float>(hPrev), MemoryMarshal.Cast<T, float>(gates), MemoryMarshal.Cast<T, float>(hn),
+                MemoryMarshal.Cast<T, float>(h), batch, hidden);
+        }
         for (var b = 0; b < batch; b++)
         {
             var gr = b * gh;
             var hr = b * hidden;
-            for (var j = 0; j < hidden; j++)
+            for (var j = j0; j < hidden; j++)
             {
                 var r = Sigmoid(xg[gr + j] + (hg[gr + j] + Bias(bhh, j)));
                 var z = Sigmoid(xg[gr + hidden + j] + (hg[gr + hidden + j] + Bias(bhh, hidden + j)));

@@ -95,6 +95,12 @@ public abstract class RNNBase : Module
         }
     }
 
+    /// <summary>Per layer, the weights of each direction (used by the streaming step API).</summary>
+    internal IReadOnlyList<DirectionWeights[]> LayerWeights => layerWeights;
+
+    /// <summary>The recurrence kind as an enum.</summary>
+    internal RecurrentMode RecurrentMode => mode;
+
     private static string ModeName(RecurrentMode mode) => mode switch
     {
         RecurrentMode.Lstm => "LSTM",

@@ -1,0 +1,353 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using Sequin.Autograd;
+using Sequin.IO;
+using Sequin.Kernels;
+using Sequin.Nn;
+using Sequin.Tensors;
+
+namespace Sequin.Benchmarks;
+
+/// <summary>
+/// `compare --json FILE [--threads N]`: Sequin against ONNX Runtime on the models in Models/ (same weights, same
+/// random input, same thread count), after checking that both give the same outputs (max |Δ| ≤ 1e-4).
+/// Times are medians of at least 10 alternating runs after warm-up; Sequin runs under NoGrad.
+/// </summary>
+internal static class Compare
+{
+    private sealed record Row(string Name, string Model, int Steps, int Batch, bool Streaming);
+
+    private sealed record Result(string Name, double SequinMs, double OrtMs, double Gflop, double MaxAbsDiff);
+
+    private static readonly Row[] Rows =
+    [
+        new("lstm_i256_h512_t100_b64", "lstm_i256_h512", 100, 64, false),
+        new("gru_i256_h512_t100_b64", "gru_i256_h512", 100, 64, false),
+        new("lstm_i256_h512_t1000_b1", "lstm_i256_h512", 1000, 1, false),
+        new("gru_i256_h512_t1000_b1", "gru_i256_h512", 1000, 1, false),
+        new("lstm_i64_h128_t100_b8", "lstm_i64_h128", 100, 8, false),
+        new("lstm_i64_h128_step_b1", "lstm_i64_h128", 1, 1, true),
+        new("gru_i64_h128_step_b1", "gru_i64_h128", 1, 1, true),
+        new("lstm_l2_bi_i16_h32_t7_b3", "lstm_l2_bi_i16_h32", 7, 3, false),
+    ];
+
+    internal static int Run(string[] args)
+    {
+        string? json = null;
+        var threads = 2;
+        string? only = null;
+        for (var i = 1; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--json": json = args[++i]; break;
+                case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--only": only = args[++i]; break;
+                default:
+                    Console.Error.WriteLine($"compare: unknown argument '{args[i]}'. Usage: compare --json FILE [--threads N] [--only NAME-SUBSTRING]");
+                    return 2;
+            }
+        }
+        Parallelism.MaxThreads = threads;
+        var models = FindModels();
+        var machine = Machine();
+        Console.WriteLine($"machine: {machine}");
+        Console.WriteLine($"threads: {threads} (Sequin Parallelism.MaxThreads; ONNX Runtime IntraOpNumThreads, InterOpNumThreads = 1)");
+        var results = new List<Result>();
+        var total = Stopwatch.StartNew();
+        foreach (var row in Rows)
+        {
+            if (only is not null && !row.Name.Contains(only, StringComparison.Ordinal))
+            {
+                continue;
+            }
+            var r = RunRow(row, models, threads);
+            results.Add(r);
+            Console.WriteLine($"  {r.Name}: sequin {r.SequinMs:F3} ms, onnxruntime {r.OrtMs:F3} ms, ratio {r.OrtMs / r.SequinMs:F2}, max|Δ| {r.MaxAbsDiff:G2}");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"| {"row",-26} | {"sequin ms",10} | {"ORT ms",10} | {"ORT/sequin",10} | {"sequin GFLOP/s",14} | {"ORT GFLOP/s",11} | {"max abs diff",12} |");
+        Console.WriteLine($"|{new string('-', 28)}|{new string('-', 12)}|{new string('-', 12)}|{new string('-', 12)}|{new string('-', 16)}|{new string('-', 13)}|{new string('-', 14)}|");
+        foreach (var r in results)
+        {
+            Console.WriteLine($"| {r.Name,-26} | {r.SequinMs,10:F3} | {r.OrtMs,10:F3} | {r.OrtMs / r.SequinMs,10:F2} | {r.Gflop / r.SequinMs * 1e3,14:F1} | {r.Gflop / r.OrtMs * 1e3,11:F1} | {r.MaxAbsDiff,12:G2} |");
+        }
+
+        if (only is null || "lstm_i256_h512_t100_b64".Contains(only, StringComparison.Ordinal))
+        {
+            ForwardBackward(models);
+        }
+        var (sgemm, peak, peakHow) = SgemmPeak(threads);
+        Console.WriteLine($"SGEMM 1024x1024x1024 ({threads} threads): {sgemm:F1} GFLOP/s = {sgemm / peak * 100:F0}% of FP32 peak {peak:F1} GFLOP/s ({peakHow})");
+        Console.WriteLine($"compare took {total.Elapsed.TotalSeconds:F0} s");
+
+        if (json is not null)
+        {
+            using var stream = File.Create(json);
+            using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+            w.WriteStartObject();
+            w.WriteString("machine", machine);
+            w.WriteNumber("threads", threads);
+            w.WriteStartArray("results");
+            foreach (var r in results)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", r.Name);
+                w.WriteNumber("sequin_ms", Math.Round(r.SequinMs, 4));
+                w.WriteNumber("onnxruntime_ms", Math.Round(r.OrtMs, 4));
+                w.WriteNumber("sequin_gflops", Math.Round(r.Gflop / r.SequinMs * 1e3, 2));
+                w.WriteNumber("onnxruntime_gflops", Math.Round(r.Gflop / r.OrtMs * 1e3, 2));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteNumber("sgemm_1024_gflops", Math.Round(sgemm, 1));
+            w.WriteNumber("fp32_peak_gflops", Math.Round(peak, 1));
+            w.WriteEndObject();
+            Console.WriteLine($"wrote {json}");
+        }
+        return 0;
+    }
+
+    private static string FindModels()
+    {
+        foreach (var candidate in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "Models"),
+            Path.Combine(Directory.GetCurrentDirectory(), "bench", "Sequin.Benchmarks", "Models"),
+            Path.Combine(Directory.GetCurrentDirectory(), "Models"),
+        })
+        {
+            if (File.Exists(Path.Combine(candidate, "lstm_i64_h128.onnx")))
+            {
+                return candidate;
+            }
+        }
+        throw new FileNotFoundException("compare: cannot find the Models folder (bench/Sequin.Benchmarks/Models); run from the repository root.");
+    }
+
+    private static string Machine()
+    {
+        var model = "unknown CPU";
+        var family = "";
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/cpuinfo"))
+            {
+                if (line.StartsWith("model name", StringComparison.Ordinal) && model == "unknown CPU")
+                {
+                    model = line[(line.IndexOf(':') + 1)..].Trim();
+                }
+                if (line.StartsWith("cpu family", StringComparison.Ordinal) && family.Length == 0)
+                {
+                    family = line[(line.IndexOf(':') + 1)..].Trim();
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        var isa = Simd.Detected switch { SimdLevel.Avx512 => "AVX-512", SimdLevel.Avx2 => "AVX2", _ => "scalar" };
+        var zen = family == "26" ? " (Zen 5, family 26)" : family.Length > 0 ? $" (family {family})" : "";
+        return $"{model}{zen}, {Environment.ProcessorCount} logical cores, {isa}, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, ONNX Runtime {typeof(InferenceSession).Assembly.GetName().Version}";
+    }
+
+    private static RNNBase LoadModule(string models, string model, out Dictionary<string, Tensor> tensors)
+    {
+        var (all, meta) = SafeTensors.Load(Path.Combine(models, model + ".safetensors"));
+        int Int(string k) => int.Parse(meta[k], CultureInfo.InvariantCulture);
+        var bi = meta["bidirectional"].Trim().ToLowerInvariant() is "true" or "1";
+        RNNBase module = meta["mode"].Trim().ToUpperInvariant() switch
+        {
+            "LSTM" => new LSTM(Int("input_size"), Int("hidden_size"), numLayers: Int("num_layers"), bidirectional: bi),
+            "GRU" => new GRU(Int("input_size"), Int("hidden_size"), numLayers: Int("num_layers"), bidirectional: bi),
+            var m => throw new InvalidOperationException($"compare: {model}: unsupported mode '{m}'"),
+        };
+        var weights = all.Where(kv => kv.Key.StartsWith("weight_", StringComparison.Ordinal) || kv.Key.StartsWith("bias_", StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key, kv => kv.Value);
+        module.LoadStateDict(weights, strict: true);
+        module.Eval();
+        tensors = all;
+        return module;
+    }
+
+    private static double Gflop(RNNBase m, int steps, int batch)
+    {
+        var g = m.Mode == "LSTM" ? 4 : m.Mode == "GRU" ? 3 : 1;
+        double flop = 0;
+        for (var l = 0; l < m.NumLayers; l++)
+        {
+            var inSize = l == 0 ? m.InputSize : m.NumDirections * m.HiddenSize;
+            flop += m.NumDirections * 2.0 * steps * batch * g * m.HiddenSize * (inSize + m.HiddenSize);
+        }
+        return flop / 1e9;
+    }
+
+    private static Tensor SequinForward(RNNBase m, Tensor x)
+        => m is LSTM lstm ? lstm.Forward(x).Output : ((GRU)m).Forward(x).Output;
+
+    private static Result RunRow(Row row, string models, int threads)
+    {
+        var module = LoadModule(models, row.Model, out _);
+        var x = Tensor.Randn([row.Steps, row.Batch, module.InputSize], DType.Float32, new Generator(42));
+        var xs = x.ToArray<float>();
+        using var opts = new SessionOptions
+        {
+            IntraOpNumThreads = threads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        };
+        using var session = new InferenceSession(Path.Combine(models, row.Model + ".onnx"), opts);
+        var inputName = session.InputMetadata.Keys.First();
+        var outputNames = session.OutputMetadata.Keys.ToArray();
+        using var runOptions = new RunOptions();
+        using var input = OrtValue.CreateTensorValueFromMemory(xs, [row.Steps, row.Batch, module.InputSize]);
+        string[] inputNames = [inputName];
+        OrtValue[] inputs = [input];
+        float[] OrtRun()
+        {
+            using var outs = session.Run(runOptions, inputNames, inputs, outputNames);
+            return outs[0].GetTensorDataAsSpan<float>().ToArray();
+        }
+        void OrtRunOnly()
+        {
+            using var outs = session.Run(runOptions, inputNames, inputs, outputNames);
+        }
+
+        var hout = module.HiddenSize * module.NumDirections;
+        float[] seq;
+        Action sequinRun;
+        var state = row.Streaming ? module.CreateState(row.Batch) : null;
+        var y = new float[row.Batch * hout];
+        using (new NoGrad())
+        {
+            if (row.Streaming)
+            {
+                module.Step(xs, state!, y);
+                seq = (float[])y.Clone();
+                sequinRun = () => module.Step(xs, state!, y);
+            }
+            else
+            {
+                seq = SequinForward(module, x).ToArray<float>();
+                sequinRun = () => SequinForward(module, x);
+            }
+        }
+        var ort = OrtRun();
+        if (ort.Length != seq.Length)
+        {
+            throw new InvalidOperationException($"compare: {row.Name}: ONNX Runtime returned {ort.Length} values, Sequin {seq.Length}.");
+        }
+        double maxDiff = 0;
+        for (var i = 0; i < ort.Length; i++)
+        {
+            maxDiff = Math.Max(maxDiff, Math.Abs(ort[i] - seq[i]));
+        }
+        if (!(maxDiff <= 1e-4))
+        {
+            throw new InvalidOperationException($"compare: {row.Name}: outputs differ, max |Δ| = {maxDiff:G3} > 1e-4.");
+        }
+
+        // Streaming rows time batches of calls (a single step is microseconds); full rows time single calls.
+        var inner = 1;
+        using (new NoGrad())
+        {
+            var probe = Stopwatch.StartNew();
+            sequinRun();
+            OrtRunOnly();
+            var once = probe.Elapsed.TotalSeconds;
+            if (once < 2e-3)
+            {
+                inner = (int)Math.Clamp(4e-3 / Math.Max(once, 1e-6), 1, 1000);
+            }
+            var reps = (int)Math.Clamp(8.0 / Math.Max(once * inner, 1e-6), 10, 50);
+            for (var w = 0; w < 2; w++)
+            {
+                for (var i = 0; i < inner; i++)
+                {
+                    sequinRun();
+                    OrtRunOnly();
+                }
+            }
+            var ts = new double[reps];
+            var to = new double[reps];
+            for (var r = 0; r < reps; r++)
+            {
+                var sw = Stopwatch.StartNew();
+                for (var i = 0; i < inner; i++)
+                {
+                    OrtRunOnly();
+                }
+                to[r] = sw.Elapsed.TotalMilliseconds / inner;
+                sw.Restart();
+                for (var i = 0; i < inner; i++)
+                {
+                    sequinRun();
+                }
+                ts[r] = sw.Elapsed.TotalMilliseconds / inner;
+            }
+            return new Result(row.Name, Median(ts), Median(to), Gflop(module, row.Steps, row.Batch), maxDiff);
+        }
+    }
+
+    private static double Median(double[] v)
+    {
+        var s = (double[])v.Clone();
+        Array.Sort(s);
+        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[(s.Length / 2) - 1] + s[s.Length / 2]);
+    }
+
+    private static void ForwardBackward(string models)
+    {
+        var module = (LSTM)LoadModule(models, "lstm_i256_h512", out _);
+        module.Train();
+        var x = Tensor.Randn([100, 64, 256], DType.Float32, new Generator(42));
+        var times = new double[6];
+        for (var r = -1; r < times.Length; r++)
+        {
+            module.ZeroGrad();
+            var sw = Stopwatch.StartNew();
+            var (y, _, _) = module.Forward(x);
+            y.Sum().Backward();
+            if (r >= 0)
+            {
+                times[r] = sw.Elapsed.TotalMilliseconds;
+            }
+        }
+        var fwd = Gflop(module, 100, 64);
+        Console.WriteLine($"Sequin forward+backward lstm_i256_h512_t100_b64: {Median(times):F1} ms (median of {times.Length}; forward alone is {fwd:F1} GFLOP, backward about twice that)");
+    }
+
+    private static (double Gflops, double Peak, string How) SgemmPeak(int threads)
+    {
+        const int n = 1024;
+        var rng = new Random(1);
+        var a = new float[n * n];
+        var b = new float[n * n];
+        var c = new float[n * n];
+        for (var i = 0; i < a.Length; i++)
+        {
+            a[i] = (float)rng.NextDouble();
+            b[i] = (float)rng.NextDouble();
+        }
+        Gemm.Sgemm(false, false, n, n, n, 1f, a, n, b, n, 0f, c, n);
+        var times = new double[10];
+        for (var r = 0; r < times.Length; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            Gemm.Sgemm(false, false, n, n, n, 1f, a, n, b, n, 0f, c, n);
+            times[r] = sw.Elapsed.TotalSeconds;
+        }
+        var gflops = 2.0 * n * n * n / Median(times) / 1e9;
+        var cores = Math.Min(threads, Environment.ProcessorCount);
+        var ghz = 2.1;
+        var lanes = Simd.Detected == SimdLevel.Avx512 ? 16 : Simd.Detected == SimdLevel.Avx2 ? 8 : 1;
+        const int fmaUnits = 2;
+        var peak = cores * ghz * fmaUnits * lanes * 2;
+        return (gflops, peak, $"{cores} cores × {ghz} GHz × {fmaUnits} FMA pipes × {lanes} fp32 lanes × 2 flop per FMA");
+    }
+}

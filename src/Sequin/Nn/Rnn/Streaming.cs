@@ -1,0 +1,170 @@
+using System.Numerics;
+using Sequin.Kernels;
+using Sequin.Tensors;
+
+namespace Sequin.Nn;
+
+/// <summary>
+/// Streaming inference: run a unidirectional recurrent stack one time step at a time with a caller-owned
+/// <see cref="RecurrentState"/>, e.g. for live audio or token-by-token generation.
+/// </summary>
+/// <remarks>
+/// <code>
+/// var state = lstm.CreateState(batch);           // h, c = zeros
+/// lstm.Step(x_t, state, y_t);                    // x_t: (batch, input_size), y_t: (batch, proj_size or hidden_size)
+/// </code>
+/// A sequence of steps gives the same numbers as <c>Forward</c> on the whole sequence (same kernels; rounding may differ
+/// in the last bits). Steps run in inference mode: no autograd, no inter-layer dropout. After the first step nothing is
+/// allocated (products big enough to be split across threads use <see cref="Parallel.For(int, int, Action{int})"/>,
+/// which allocates a little; set <see cref="Parallelism.MaxThreads"/> = 1 for strictly allocation-free steps).
+/// Bidirectional modules cannot stream: their reverse direction needs the end of the sequence.
+/// </remarks>
+public static class RecurrentStreaming
+{
+    /// <summary>Creates zeroed state for <paramref name="batch"/> sequences stepped together.</summary>
+    /// <exception cref="ArgumentException">The module is bidirectional, or batch is not positive.</exception>
+    public static RecurrentState CreateState(this RNNBase module, int batch)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        if (module.Bidirectional)
+        {
+            throw new ArgumentException(
+                $"{module.Mode}: streaming needs a unidirectional module; this one has bidirectional=true, whose reverse direction " +
+                "reads the sequence from its end. Run Forward on the whole sequence instead.", nameof(module));
+        }
+        if (batch <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"{module.Mode}.CreateState: batch must be positive; got {batch}.");
+        }
+        return new RecurrentState(module, batch);
+    }
+
+    /// <summary>
+    /// One time step for float32 modules. <paramref name="input"/>: <c>(batch, input_size)</c> row-major;
+    /// <paramref name="output"/>: <c>(batch, proj_size or hidden_size)</c>, the top layer's new h (also left in
+    /// <see cref="RecurrentState.H"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">Wrong lengths, dtype, or a state made for another module.</exception>
+    public static void Step(this RNNBase module, ReadOnlySpan<float> input, RecurrentState state, Span<float> output)
+        => StepCore(module, input, state, output, DType.Float32);
+
+    /// <summary>One time step for float64 modules; see <see cref="Step(RNNBase, ReadOnlySpan{float}, RecurrentState, Span{float})"/>.</summary>
+    /// <exception cref="ArgumentException">Wrong lengths, dtype, or a state made for another module.</exception>
+    public static void Step(this RNNBase module, ReadOnlySpan<double> input, RecurrentState state, Span<double> output)
+        => StepCore(module, input, state, output, DType.Float64);
+
+    /// <summary>
+    /// One time step on tensors: <paramref name="input"/> <c>(batch, input_size)</c> → a new <c>(batch, proj_size or hidden_size)</c>
+    /// tensor (allocates the result; use the span overloads in hot loops).
+    /// </summary>
+    /// <exception cref="ArgumentException">Wrong shape or dtype, or a state made for another module.</exception>
+    public static Tensor Step(this RNNBase module, Tensor input, RecurrentState state)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(state);
+        if (input.Dim != 2 || input.Size(0) != state.Batch || input.Size(1) != module.InputSize)
+        {
+            throw new ArgumentException(
+                $"{module.Mode}.Step: expected input of shape (batch, input_size) = ({state.Batch}, {module.InputSize}); got {input.Shape}. " +
+                "batch comes from CreateState(batch); one step takes one time slice of a (seq, batch, input_size) input.", nameof(input));
+        }
+        var hout = module.ProjSize > 0 ? module.ProjSize : module.HiddenSize;
+        var x = input.Contiguous();
+        var y = Tensor.Zeros([state.Batch, hout], module.DType);
+        if (module.DType == DType.Float64)
+        {
+            StepCore<double>(module, x.Data<double>().AsSpan(x.Offset, x.Numel), state, y.Data<double>(), DType.Float64);
+        }
+        else
+        {
+            StepCore<float>(module, x.Data<float>().AsSpan(x.Offset, x.Numel), state, y.Data<float>(), DType.Float32);
+        }
+        return y;
+    }
+
+    private static Span<T> Data<T>(Tensor? t)
+        where T : unmanaged
+        => t is null ? [] : t.Data<T>().AsSpan(t.Offset, t.Numel);
+
+    private static void StepCore<T>(RNNBase module, ReadOnlySpan<T> input, RecurrentState state, Span<T> output, DType dtype)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(state);
+        var name = module.Mode;
+        if (!ReferenceEquals(state.Module, module))
+        {
+            throw new ArgumentException($"{name}.Step: this state was created by another module; create one with module.CreateState(batch).", nameof(state));
+        }
+        if (module.DType != dtype)
+        {
+            throw new ArgumentException(
+                $"{name}.Step: the module is {module.DType} but the spans are {dtype}; use the {module.DType} overload or convert the module.", nameof(input));
+        }
+        int b = state.Batch, h = module.HiddenSize, hout = module.ProjSize > 0 ? module.ProjSize : h;
+        var mode = module.RecurrentMode;
+        var gh = FusedRecurrentLayer.GateCount(mode) * h;
+        if (input.Length != b * module.InputSize)
+        {
+            throw new ArgumentException(
+                $"{name}.Step: expected input of shape (batch, input_size) = ({b}, {module.InputSize}), i.e. {b * module.InputSize} values; got {input.Length}.",
+                nameof(input));
+        }
+        if (output.Length < b * hout)
+        {
+            throw new ArgumentException(
+                $"{name}.Step: output must hold (batch, {(module.ProjSize > 0 ? "proj_size" : "hidden_size")}) = ({b}, {hout}) = {b * hout} values; got {output.Length}.",
+                nameof(output));
+        }
+        var hAll = Data<T>(state.H);
+        var cAll = Data<T>(state.C);
+        var xg = ((T[])state.Xg).AsSpan();
+        var hg = ((T[])state.Hg).AsSpan();
+        var scratch = ((T[])state.Scratch).AsSpan();
+        var layerIn = input;
+        var inSize = module.InputSize;
+        var weights = module.LayerWeights;
+        for (var l = 0; l < module.NumLayers; l++)
+        {
+            var w = weights[l][0];
+            var bih = Data<T>(w.Bih);
+            var hl = hAll.Slice(l * b * hout, b * hout);
+            // Gate pre-activations: xg = x·W_ihᵀ + b_ih, hg = h·W_hhᵀ (b_hh is added by the fused kernel).
+            if (!bih.IsEmpty)
+            {
+                for (var i = 0; i < b; i++)
+                {
+                    bih.CopyTo(xg.Slice(i * gh, gh));
+                }
+            }
+            Gemm.Compute(false, true, b, gh, inSize, T.One, layerIn, inSize, Data<T>(w.Wih), inSize, bih.IsEmpty ? T.Zero : T.One, xg, gh);
+            Gemm.Compute(false, true, b, gh, hout, T.One, hl, hout, Data<T>(w.Whh), hout, T.Zero, hg, gh);
+            var bhh = Data<T>(w.Bhh);
+            switch (mode)
+            {
+                case RecurrentMode.Lstm:
+                    var cl = cAll.Slice(l * b * h, b * h);
+                    if (w.Whr is null)
+                    {
+                        RecurrentKernels.LstmForward<T>(xg, hg, bhh, cl, xg, cl, hl, b, h);
+                    }
+                    else
+                    {
+                        RecurrentKernels.LstmForward<T>(xg, hg, bhh, cl, xg, cl, scratch, b, h);
+                        Gemm.Compute(false, true, b, hout, h, T.One, scratch, h, Data<T>(w.Whr), h, T.Zero, hl, hout);
+                    }
+                    break;
+                case RecurrentMode.Gru:
+                    RecurrentKernels.GruForward<T>(xg, hg, bhh, hl, xg, scratch, hl, b, h);
+                    break;
+                default:
+                    RecurrentKernels.RnnForward<T>(mode == RecurrentMode.RnnRelu, xg, hg, bhh, hl, b, h);
+                    break;
+            }
+            layerIn = hl;
+            inSize = hout;
+        }
+        layerIn.CopyTo(output);
+    }
+}

@@ -1,0 +1,136 @@
+using Sequin.Autograd;
+using Sequin.Kernels;
+using Sequin.Nn;
+using Sequin.Tensors;
+
+namespace Sequin.Tests.Nn;
+
+/// <summary>Step-by-step streaming must reproduce Forward on the whole sequence, state included, without allocating.</summary>
+public class StreamingTests
+{
+    private static void AssertClose(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5f, $"{what}[{i}]: step {actual[i]} vs forward {expected[i]}");
+        }
+    }
+
+    /// <summary>Runs the steps and returns (outputs (T, B, out) flattened, final H, final C).</summary>
+    private static (float[] Y, float[] H, float[]? C) RunSteps(RNNBase m, Tensor x)
+    {
+        int steps = x.Size(0), batch = x.Size(1), inp = x.Size(2);
+        var hout = m.ProjSize > 0 ? m.ProjSize : m.HiddenSize;
+        var state = m.CreateState(batch);
+        var xs = x.ToArray<float>();
+        var y = new float[steps * batch * hout];
+        for (var t = 0; t < steps; t++)
+        {
+            m.Step(xs.AsSpan(t * batch * inp, batch * inp), state, y.AsSpan(t * batch * hout, batch * hout));
+        }
+        return (y, state.H.ToArray<float>(), state.C?.ToArray<float>());
+    }
+
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(2, 0)]
+    [InlineData(2, 3)]
+    public void Lstm_StepsEqualForward(int layers, int proj)
+    {
+        var m = new LSTM(5, 7, numLayers: layers, projSize: proj, generator: new Generator(1));
+        var x = Tensor.Randn([6, 3, 5], DType.Float32, new Generator(2));
+        using var _ = new NoGrad();
+        var (y, hn, cn) = m.Forward(x);
+        var (ys, hs, cs) = RunSteps(m, x);
+        AssertClose(y.ToArray<float>(), ys, "output");
+        AssertClose(hn.ToArray<float>(), hs, "h_n");
+        AssertClose(cn.ToArray<float>(), cs!, "c_n");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Gru_StepsEqualForward(int layers)
+    {
+        var m = new GRU(4, 9, numLayers: layers, generator: new Generator(3));
+        var x = Tensor.Randn([5, 2, 4], DType.Float32, new Generator(4));
+        using var _ = new NoGrad();
+        var (y, hn) = m.Forward(x);
+        var (ys, hs, _) = RunSteps(m, x);
+        AssertClose(y.ToArray<float>(), ys, "output");
+        AssertClose(hn.ToArray<float>(), hs, "h_n");
+    }
+
+    [Theory]
+    [InlineData("tanh", true)]
+    [InlineData("relu", false)]
+    public void Rnn_StepsEqualForward(string nonlinearity, bool bias)
+    {
+        var m = new RNN(3, 6, numLayers: 2, nonlinearity: nonlinearity, bias: bias, generator: new Generator(5));
+        var x = Tensor.Randn([7, 4, 3], DType.Float32, new Generator(6));
+        using var _ = new NoGrad();
+        var (y, hn) = m.Forward(x);
+        var (ys, hs, _) = RunSteps(m, x);
+        AssertClose(y.ToArray<float>(), ys, "output");
+        AssertClose(hn.ToArray<float>(), hs, "h_n");
+    }
+
+    [Fact]
+    public void Double_TensorStep_EqualsForward_AndResetRestarts()
+    {
+        var m = new LSTM(3, 4, dtype: DType.Float64, generator: new Generator(7));
+        var x = Tensor.Randn([4, 2, 3], DType.Float64, new Generator(8));
+        using var _ = new NoGrad();
+        var (y, _, _) = m.Forward(x);
+        var state = m.CreateState(2);
+        for (var round = 0; round < 2; round++)
+        {
+            state.Reset();
+            for (var t = 0; t < 4; t++)
+            {
+                var yt = m.Step(x[t], state);
+                Assert.True(yt.AllClose(y[t], rtol: 0, atol: 1e-12), $"step {t} differs from Forward");
+            }
+        }
+    }
+
+    [Fact]
+    public void Steps_DoNotAllocate_AfterWarmUp()
+    {
+        var saved = Parallelism.MaxThreads;
+        try
+        {
+            Parallelism.MaxThreads = 1;
+            var m = new LSTM(16, 32, numLayers: 2, generator: new Generator(9));
+            var state = m.CreateState(2);
+            var x = new float[2 * 16];
+            var y = new float[2 * 32];
+            m.Step(x, state, y);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 100; i++)
+            {
+                m.Step(x, state, y);
+            }
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        finally
+        {
+            Parallelism.MaxThreads = saved;
+        }
+    }
+
+    [Fact]
+    public void Bidirectional_CannotStream_AndWrongShapesTeach()
+    {
+        var bi = new GRU(3, 4, bidirectional: true);
+        var ex = Assert.Throws<ArgumentException>(() => bi.CreateState(1));
+        Assert.Contains("bidirectional=true", ex.Message, StringComparison.Ordinal);
+        var m = new GRU(3, 4);
+        var state = m.CreateState(2);
+        var ex2 = Assert.Throws<ArgumentException>(() => m.Step(new float[5], state, new float[8]));
+        Assert.Contains("(2, 3)", ex2.Message, StringComparison.Ordinal);
+        var ex3 = Assert.Throws<ArgumentException>(() => new GRU(3, 4).Step(new float[6], state, new float[8]));
+        Assert.Contains("another module", ex3.Message, StringComparison.Ordinal);
+    }
+}
