@@ -28,6 +28,42 @@ public sealed partial class Tensor
         return Record(r, "SumBackward1", [this], g => [(keepDim || old.Length == 0 ? g : g.Unsqueeze(d)).Expand(old)]);
     }
 
+    /// <summary>Sum over several dimensions (<c>tensor.sum(dims, keepdim)</c>), e.g. <c>Sum([0, 1])</c> of (T, B, H) gives (H,).</summary>
+    /// <param name="dims">Distinct dimensions to reduce; negative values count from the end.</param>
+    /// <param name="keepDim">Keep the reduced dimensions with size 1.</param>
+    public Tensor Sum(int[] dims, bool keepDim = false)
+    {
+        var ds = NormalizeDims(dims, "sum");
+        var t = this;
+        foreach (var d in ds.OrderDescending())
+        {
+            t = t.Sum(d, keepDim);
+        }
+        return t;
+    }
+
+    /// <summary>Mean over several dimensions (<c>tensor.mean(dims, keepdim)</c>).</summary>
+    /// <param name="dims">Distinct dimensions to reduce; negative values count from the end.</param>
+    /// <param name="keepDim">Keep the reduced dimensions with size 1.</param>
+    public Tensor Mean(int[] dims, bool keepDim = false)
+    {
+        RequireFloat("mean");
+        var ds = NormalizeDims(dims, "mean");
+        var count = ds.Aggregate(1L, (n, d) => n * (Dim == 0 ? 1 : shape[d]));
+        return Sum(ds, keepDim).Div(count);
+    }
+
+    private int[] NormalizeDims(int[] dims, string op)
+    {
+        ArgumentNullException.ThrowIfNull(dims);
+        var ds = dims.Select(d => ShapeUtil.NormalizeDim(d, Dim, op)).ToArray();
+        if (ds.Distinct().Count() != ds.Length)
+        {
+            throw new ArgumentException($"{op}: dimensions {ShapeUtil.Format(dims)} repeat a dimension of the tensor of shape {Shape}.");
+        }
+        return ds;
+    }
+
     /// <summary>Mean of all elements (<c>tensor.mean()</c>).</summary>
     public Tensor Mean()
     {

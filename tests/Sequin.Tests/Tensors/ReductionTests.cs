@@ -115,4 +115,21 @@ public class ReductionTests
         Check.Grad(x => x[0].Min(-1).Values, Check.R(g, 2, 3, 4));
         Check.Grad(x => x[0].Permute(2, 0, 1).Max(1).Values, Check.R(g, 2, 3, 4));
     }
+
+    [Fact]
+    public void SumAndMean_OverSeveralDims()
+    {
+        var x = Tensor.Randn([3, 4, 5], DType.Float64, new Generator(5));
+        Check.Close(x.Sum(2).Sum(0), x.Sum([0, 2]), 1e-12);
+        Check.Close(x.Sum(2).Sum(0), x.Sum([-1, 0]), 1e-12);
+        Assert.Equal(new Shape(1, 4, 1), x.Sum([0, 2], keepDim: true).Shape);
+        Check.Close(x.Sum([0, 2]).Div(15), x.Mean([0, 2]), 1e-12);
+        Assert.Equal(x.Sum().Item(), x.Sum([0, 1, 2]).Item(), 10);
+        var e = Assert.Throws<ArgumentException>(() => x.Sum([1, -2]));
+        Assert.Contains("sum", e.Message);
+        Assert.Contains("(3, 4, 5)", e.Message);
+        var g = new Generator(6);
+        Check.Grad(t => t[0].Sum([0, 2]), Check.R(g, 2, 3, 4));
+        Check.Grad(t => t[0].Mean([1, 2], keepDim: true), Check.R(g, 2, 3, 4));
+    }
 }
