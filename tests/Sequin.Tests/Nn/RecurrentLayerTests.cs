@@ -137,7 +137,7 @@ public class RecurrentLayerTests
             Tensor? cn;
             if (packed)
             {
-                var p = RnnGoldenHarness.PackPadded(a[0], lengths, false);
+                var p = RnnUtils.PackPaddedSequence(a[0], lengths, false, enforceSorted: false);
                 PackedSequence po;
                 (po, hn, cn) = Run(m, p, h, cc);
                 o = po.Data;
@@ -191,7 +191,7 @@ public class RecurrentLayerTests
                 if (packed)
                 {
                     PackedSequence po;
-                    (po, hn, cn) = Run(m, RnnGoldenHarness.PackPadded(x, lengths, c.BatchFirst), h0, c0);
+                    (po, hn, cn) = Run(m, RnnUtils.PackPaddedSequence(x, lengths, c.BatchFirst, enforceSorted: false), h0, c0);
                     o = po.Data;
                 }
                 else
@@ -240,7 +240,7 @@ public class RecurrentLayerTests
         var m = new LSTM(2, 3, numLayers: 2, bidirectional: true, dtype: DType.Float64, generator: new Generator(4));
         int[] lengths = [2, 5, 3];
         var x = Tensor.Randn([5, 3, 2], DType.Float64, new Generator(8));
-        var (_, hn, cn) = m.Forward(RnnGoldenHarness.PackPadded(x, lengths, false));
+        var (_, hn, cn) = m.Forward(RnnUtils.PackPaddedSequence(x, lengths, false, enforceSorted: false));
         for (var b = 0; b < 3; b++)
         {
             var seq = x.Narrow(0, 0, lengths[b]).Select(1, b);

@@ -219,7 +219,7 @@ internal static class FusedRecurrentLayer
             ForEachDirection(d => dWeights[d.Index] = d.Backward(gm[..ySize], gm.Slice(ySize, hnSize), gm.Slice(ySize + hnSize, cnSize),
                 Mem<T>(dh0), dc0 is null ? Memory<T>.Empty : Mem<T>(dc0)));
             var dxm = Mem<T>(dx).Span;
-            for (var d = 0; d < dirs; d++)
+            for (var d = 0; d < dirs && x.RequiresGrad; d++)
             {
                 // dX += dG_ih · W_ih: (N × G·H) · (G·H × I)
                 Gemm.Compute(false, false, n, inputSize, g * hidden, T.One, dir[d].DGi.AsSpan(), g * hidden,
