@@ -2,6 +2,11 @@ using Sequin.Tensors;
 
 namespace Sequin.Tests.Tensors;
 
+/// <summary>Tests that reseed the process-wide default generator run alone: other test classes draw from it in parallel.</summary>
+[CollectionDefinition(nameof(DefaultGeneratorCollection), DisableParallelization = true)]
+public sealed class DefaultGeneratorCollection;
+
+[Collection(nameof(DefaultGeneratorCollection))]
 public class GeneratorTests
 {
     [Fact]
