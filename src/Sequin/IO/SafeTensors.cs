@@ -128,28 +128,7 @@ public static class SafeTensors
         {
             throw new DirectoryNotFoundException($"SafeTensors.Save: the folder '{dir}' for '{path}' does not exist; create it first.");
         }
-        var temp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
-        try
-        {
-            using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                fs.Write(bytes);
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try
-            {
-                File.Delete(temp);
-            }
-            catch (IOException)
-            {
-                // Best effort: the original error matters more.
-            }
-            throw;
-        }
+        Checkpoint.WriteAtomically(full, bytes);
     }
 
     /// <summary>The safetensors bytes for <paramref name="tensors"/> and <paramref name="metadata"/> (what <see cref="Save"/> writes).</summary>
