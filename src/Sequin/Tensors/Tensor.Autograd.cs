@@ -68,22 +68,6 @@ public sealed partial class Tensor
         return result;
     }
 
-    internal static bool AnyRequiresGrad(params Tensor[] inputs)
-    {
-        if (!NoGrad.IsGradEnabled)
-        {
-            return false;
-        }
-        foreach (var t in inputs)
-        {
-            if (t.RequiresGrad)
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /// <summary>Throws when an in-place operation would corrupt the graph.</summary>
     internal void CheckInPlace(string op)
     {

@@ -645,7 +645,4 @@ public sealed partial class Tensor
         Randn(shape, DType, generator).Mul(std).Add(mean).CopyInto(this);
         return this;
     }
-
-    internal static T Cast<T>(double v)
-        where T : INumberBase<T> => T.CreateTruncating(v);
 }

@@ -324,7 +324,4 @@ public sealed partial class Tensor
         }
         return t;
     }
-
-    internal static T SumSpan<T>(ReadOnlySpan<T> x)
-        where T : unmanaged, INumber<T> => TensorPrimitives.Sum(x);
 }
