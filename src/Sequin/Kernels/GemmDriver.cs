@@ -101,16 +101,52 @@ internal static unsafe class GemmDriver<T>
     }
 
     /// <summary>
-    /// Splits rows (<paramref name="splitM"/>) or columns into <paramref name="parts"/> ranges of <paramref name="chunk"/>.
-    /// A separate method so that the lambda's closure is only allocated when work is actually split.
+    /// Splits rows (<paramref name="splitM"/>) or columns into <paramref name="parts"/> ranges of <paramref name="chunk"/>
+    /// and runs them on <see cref="WorkerPool"/>. The work object is cached per thread, so nothing is allocated.
     /// </summary>
     private static void RunParallel(SimdLevel isa, bool transA, bool transB, int m, int n, int k, T alpha,
         nint pa, int lda, nint pb, int ldb, T beta, nint pc, int ldc, bool splitM, int dim, int chunk, int parts)
     {
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        var work = t_work ?? new SplitWork();
+        t_work = null; // a nested call on this thread gets its own object
+        work.Set(isa, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, splitM, dim, chunk);
+        try
+        {
+            WorkerPool.Run(work, parts);
+        }
+        finally
+        {
+            t_work = work;
+        }
+    }
+
+    [ThreadStatic] private static SplitWork? t_work;
+
+    /// <summary>One GEMM split into contiguous row or column ranges, one range per part.</summary>
+    private sealed class SplitWork : PoolWork
+    {
+        private SimdLevel isa;
+        private bool transA, transB, splitM;
+        private int m, n, k, lda, ldb, ldc, dim, chunk;
+        private T alpha, beta;
+        private nint pa, pb, pc;
+
+        public void Set(SimdLevel isa, bool transA, bool transB, int m, int n, int k, T alpha,
+            nint pa, int lda, nint pb, int ldb, T beta, nint pc, int ldc, bool splitM, int dim, int chunk)
+        {
+            (this.isa, this.transA, this.transB, this.m, this.n, this.k, this.alpha) = (isa, transA, transB, m, n, k, alpha);
+            (this.pa, this.lda, this.pb, this.ldb, this.beta, this.pc, this.ldc) = (pa, lda, pb, ldb, beta, pc, ldc);
+            (this.splitM, this.dim, this.chunk) = (splitM, dim, chunk);
+        }
+
+        public override void Execute(int part)
         {
             var start = part * chunk;
             var len = Math.Min(chunk, dim - start);
+            if (len <= 0)
+            {
+                return;
+            }
             var a0 = (T*)pa;
             var b0 = (T*)pb;
             var c0 = (T*)pc;
@@ -124,7 +160,7 @@ internal static unsafe class GemmDriver<T>
                 Serial(isa, transA, transB, m, len, k, alpha, a0, lda,
                     transB ? b0 + ((nint)start * ldb) : b0 + start, ldb, beta, c0 + start, ldc);
             }
-        });
+        }
     }
 
     /// <summary>Runs the whole product on the calling thread with the given instruction set.</summary>
@@ -241,7 +277,6 @@ internal static unsafe class GemmDriver<T>
         var ncMax = Math.Min(NC, RoundUp(n, nr));
         var packA = Buffer(ref t_bufA, mcMax * kcMax);
         var packB = Buffer(ref t_bufB, kcMax * ncMax);
-        var tile = stackalloc T[8 * 2 * 16];
 
         for (var jc = 0; jc < n; jc += NC)
         {
@@ -250,34 +285,75 @@ internal static unsafe class GemmDriver<T>
             {
                 var kcur = Math.Min(KC, k - pc);
                 PackB<TS, TV>(transB, b, ldb, pc, jc, kcur, ncur, packB);
-                var betaNow = pc == 0 ? beta : T.One;
-                for (var ic = 0; ic < m; ic += MC)
+                Macro<TS, TV>(transA, m, 0, ncur, kcur, pc, alpha, a, lda, packB, pc == 0 ? beta : T.One, c + jc, ldc, packA);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Like <see cref="Packed{TS, TV}"/> with B already packed (<see cref="PackedMatrix{T}"/>), for the columns
+    /// <c>[j0, j1)</c> of C only; <paramref name="j0"/> is a multiple of the panel width.
+    /// </summary>
+    internal static void Prepacked<TS, TV>(int m, int j0, int j1, T alpha, T* a, int lda, T* pre, int k, int n, int kc, int nc,
+        T beta, T* c, int ldc)
+        where TS : ISimdOps<T, TV>
+        where TV : struct
+    {
+        var mr = TS.GemmRows;
+        var nr = 2 * TS.Count;
+        var packA = Buffer(ref t_bufA, Math.Min(MC, RoundUp(m, mr)) * Math.Min(kc, k));
+        for (var jc = j0 / nc * nc; jc < j1; jc += nc)
+        {
+            var ncur = Math.Min(nc, n - jc);
+            var ncurPadded = RoundUp(ncur, nr);
+            var from = Math.Max(j0 - jc, 0);
+            var to = Math.Min(j1 - jc, ncur);
+            for (var pc = 0; pc < k; pc += kc)
+            {
+                var kcur = Math.Min(kc, k - pc);
+                var block = pre + ((nint)jc * k) + ((nint)pc * ncurPadded);
+                Macro<TS, TV>(false, m, from, to, kcur, pc, alpha, a, lda, block, pc == 0 ? beta : T.One, c + jc, ldc, packA);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One packed block of B (depth <paramref name="kcur"/> from <paramref name="pc"/>) against all rows of op(A):
+    /// MC rows of A are packed at a time, then the micro-kernel runs over the B panels <c>[from, to)</c> of the block.
+    /// </summary>
+    private static void Macro<TS, TV>(bool transA, int m, int from, int to, int kcur, int pc, T alpha, T* a, int lda,
+        T* packB, T beta, T* c, int ldc, T* packA)
+        where TS : ISimdOps<T, TV>
+        where TV : struct
+    {
+        var mr = TS.GemmRows;
+        var nr = 2 * TS.Count;
+        var tile = stackalloc T[8 * 2 * 16];
+        for (var ic = 0; ic < m; ic += MC)
+        {
+            var mcur = Math.Min(MC, m - ic);
+            PackA(transA, a, lda, ic, pc, mcur, kcur, mr, packA);
+            for (var jr = from; jr < to; jr += nr)
+            {
+                var cols = Math.Min(nr, to - jr);
+                var pb = packB + ((nint)jr * kcur);
+                for (var ir = 0; ir < mcur; ir += mr)
                 {
-                    var mcur = Math.Min(MC, m - ic);
-                    PackA(transA, a, lda, ic, pc, mcur, kcur, mr, packA);
-                    for (var jr = 0; jr < ncur; jr += nr)
+                    var rows = Math.Min(mr, mcur - ir);
+                    var pa = packA + ((nint)ir * kcur);
+                    var cc = c + ((nint)(ic + ir) * ldc) + jr;
+                    if (rows == mr && cols == nr)
                     {
-                        var cols = Math.Min(nr, ncur - jr);
-                        var pb = packB + ((nint)jr * kcur);
-                        for (var ir = 0; ir < mcur; ir += mr)
+                        Micro<TS, TV>(kcur, pa, pb, cc, ldc, alpha, beta);
+                    }
+                    else
+                    {
+                        Micro<TS, TV>(kcur, pa, pb, tile, nr, T.One, T.Zero);
+                        for (var i = 0; i < rows; i++)
                         {
-                            var rows = Math.Min(mr, mcur - ir);
-                            var pa = packA + ((nint)ir * kcur);
-                            var cc = c + ((nint)(ic + ir) * ldc) + jc + jr;
-                            if (rows == mr && cols == nr)
+                            for (var j = 0; j < cols; j++)
                             {
-                                Micro<TS, TV>(kcur, pa, pb, cc, ldc, alpha, betaNow);
-                            }
-                            else
-                            {
-                                Micro<TS, TV>(kcur, pa, pb, tile, nr, T.One, T.Zero);
-                                for (var i = 0; i < rows; i++)
-                                {
-                                    for (var j = 0; j < cols; j++)
-                                    {
-                                        StoreScalar(cc + ((nint)i * ldc) + j, tile[(i * nr) + j], alpha, betaNow);
-                                    }
-                                }
+                                StoreScalar(cc + ((nint)i * ldc) + j, tile[(i * nr) + j], alpha, beta);
                             }
                         }
                     }
@@ -338,7 +414,7 @@ internal static unsafe class GemmDriver<T>
     /// Packs depth [pc, pc+kcur) × columns [jc, jc+ncur) of op(B) into NR-column panels: panel q holds, for
     /// each p, the NR values op(B)[pc + p, jc + q·NR + 0..NR-1] contiguously; columns past the edge are zero.
     /// </summary>
-    private static void PackB<TS, TV>(bool transB, T* b, int ldb, int pc, int jc, int kcur, int ncur, T* dst)
+    internal static void PackB<TS, TV>(bool transB, T* b, int ldb, int pc, int jc, int kcur, int ncur, T* dst)
         where TS : ISimdOps<T, TV>
         where TV : struct
     {

@@ -84,6 +84,80 @@ public class GemmTests
         }
     }
 
+    public static TheoryData<int, bool> PathsAndTransB()
+    {
+        var data = new TheoryData<int, bool>();
+        foreach (var level in new[] { SimdLevel.Scalar, SimdLevel.Avx2, SimdLevel.Avx512 })
+        {
+            data.Add((int)level, false);
+            data.Add((int)level, true);
+        }
+        return data;
+    }
+
+    /// <summary>B packed once (<see cref="PackedMatrix{T}"/>) and reused: odd shapes, block-crossing shapes and threaded splits.</summary>
+    [Theory]
+    [MemberData(nameof(PathsAndTransB))]
+    public void Prepacked_MatchesExactSums(int level, bool transB)
+    {
+        var rng = new Random(23 + level + (transB ? 7 : 0));
+        using var _ = Simd.Limit((SimdLevel)level);
+        var shapes = new List<(int M, int N, int K)> { (200, 67, 300), (3, 2100, 9), (64, 1030, 33), (9, 2050, 260), (385, 3, 257) };
+        for (var trial = 0; trial < 30; trial++)
+        {
+            shapes.Add((OddSizes[rng.Next(OddSizes.Length)], OddSizes[rng.Next(OddSizes.Length)], OddSizes[rng.Next(OddSizes.Length)]));
+        }
+        foreach (var (m, n, k) in shapes)
+        {
+            CheckCase<float>(rng, false, transB, m, n, k, Pick(rng), Pick(rng), rng.Next(3), PrepackedGemm<float>);
+            CheckCase<double>(rng, false, transB, m, n, k, Pick(rng), Pick(rng), rng.Next(3), PrepackedGemm<double>);
+        }
+    }
+
+    /// <summary>The same packed B multiplies several A's, and the threaded split equals the single-threaded result exactly.</summary>
+    [Fact]
+    public void Prepacked_ReusedAcrossProducts_AndThreadCountDoesNotChangeTheNumbers()
+    {
+        var rng = new Random(29);
+        var (n, k) = (2048, 512);
+        var w = Random<float>(rng, n * k);
+        using var packed = PackedMatrix<float>.Pack(true, k, n, w, k);
+        var saved = Parallelism.MaxThreads;
+        try
+        {
+            foreach (var m in new[] { 1, 8, 64, 100 })
+            {
+                var a = Random<float>(rng, m * k);
+                var c1 = new float[m * n];
+                var c2 = new float[m * n];
+                var want = new float[m * n];
+                Parallelism.MaxThreads = 1;
+                packed.Multiply(m, 1f, a, k, 0f, c1, n);
+                Parallelism.MaxThreads = 2;
+                packed.Multiply(m, 1f, a, k, 0f, c2, n);
+                Gemm.Sgemm(false, true, m, n, k, 1f, a, k, w, k, 0f, want, n);
+                Assert.Equal(c1, c2);
+                for (var i = 0; i < want.Length; i++)
+                {
+                    Assert.True(Math.Abs(c1[i] - want[i]) <= 1e-4f * (1 + Math.Abs(want[i])), $"m={m} element {i}: {c1[i]} vs {want[i]}");
+                }
+            }
+        }
+        finally
+        {
+            Parallelism.MaxThreads = saved;
+        }
+    }
+
+    private static void PrepackedGemm<T>(bool transA, bool transB, int m, int n, int k, T alpha,
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Assert.False(transA);
+        using var packed = PackedMatrix<T>.Pack(transB, k, n, b, ldb);
+        packed.Multiply(m, alpha, a, lda, beta, c, ldc);
+    }
+
     [Theory]
     [InlineData((int)SimdLevel.Scalar)]
     [InlineData((int)SimdLevel.Avx2)]

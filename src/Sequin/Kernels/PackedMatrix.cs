@@ -1,0 +1,229 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.Intrinsics;
+
+namespace Sequin.Kernels;
+
+/// <summary>
+/// The right-hand operand <c>op(B)</c> <c>(k × n)</c> of many GEMMs, packed once into the panel layout of the packed
+/// GEMM path. A recurrent layer multiplies by the same W_hh at every time step: packing it once per call instead of
+/// once per step removes a full copy of the weights from every step.
+/// </summary>
+/// <remarks>
+/// Layout: for each block of <c>Nc</c> columns starting at <c>jc</c> and each block of <c>Kc</c> depth starting at
+/// <c>pc</c>, the block's panels start at <c>jc·k + pc·round_up(ncur, nr)</c>; panel q holds, for each depth p,
+/// <c>nr</c> consecutive values of op(B). The storage is rented from <see cref="ArrayPool{T}.Shared"/> and returned by
+/// <see cref="Dispose"/>.
+/// </remarks>
+internal sealed unsafe class PackedMatrix<T> : IDisposable
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private T[]? data;
+
+    private PackedMatrix(SimdLevel isa, int k, int n, int kc, int nc, int nr, T[] data)
+    {
+        Isa = isa;
+        K = k;
+        N = n;
+        Kc = kc;
+        Nc = nc;
+        Nr = nr;
+        this.data = data;
+    }
+
+    /// <summary>The instruction set whose micro-kernel the panels were laid out for.</summary>
+    public SimdLevel Isa { get; }
+
+    /// <summary>Depth (rows of op(B)).</summary>
+    public int K { get; }
+
+    /// <summary>Columns of op(B).</summary>
+    public int N { get; }
+
+    private int Kc { get; }
+
+    private int Nc { get; }
+
+    private int Nr { get; }
+
+    private static int Lanes(SimdLevel isa) => isa switch
+    {
+        SimdLevel.Avx512 => Vector512<T>.Count,
+        SimdLevel.Avx2 => Vector256<T>.Count,
+        _ => 1,
+    };
+
+    private static int Rows(SimdLevel isa) => isa switch { SimdLevel.Avx512 => 8, SimdLevel.Avx2 => 6, _ => 4 };
+
+    /// <summary>
+    /// Packs op(B): B stored <c>(k × n)</c> with row stride <paramref name="ldb"/>, or <c>(n × k)</c> when
+    /// <paramref name="transB"/> (the layout of a weight matrix used as <c>x · Wᵀ</c>).
+    /// </summary>
+    public static PackedMatrix<T> Pack(bool transB, int k, int n, ReadOnlySpan<T> b, int ldb)
+    {
+        var isa = Simd.Current;
+        var nr = 2 * Lanes(isa);
+        var kc = GemmDriver<T>.KC;
+        var nc = GemmDriver<T>.NC;
+        var padded = (n + nr - 1) / nr * nr;
+        var data = ArrayPool<T>.Shared.Rent(Math.Max(1, k * padded));
+        fixed (T* pb = b, pd = data)
+        {
+            for (var jc = 0; jc < n; jc += nc)
+            {
+                var ncur = Math.Min(nc, n - jc);
+                var ncurPadded = (ncur + nr - 1) / nr * nr;
+                for (var pc = 0; pc < k; pc += kc)
+                {
+                    var kcur = Math.Min(kc, k - pc);
+                    var block = pd + ((nint)jc * k) + ((nint)pc * ncurPadded);
+                    switch (isa)
+                    {
+                        case SimdLevel.Avx512:
+                            GemmDriver<T>.PackB<Ops512<T>, Vector512<T>>(transB, pb, ldb, pc, jc, kcur, ncur, block);
+                            break;
+                        case SimdLevel.Avx2:
+                            GemmDriver<T>.PackB<Ops256<T>, Vector256<T>>(transB, pb, ldb, pc, jc, kcur, ncur, block);
+                            break;
+                        default:
+                            GemmDriver<T>.PackB<OpsScalar<T>, T>(transB, pb, ldb, pc, jc, kcur, ncur, block);
+                            break;
+                    }
+                }
+            }
+        }
+        return new PackedMatrix<T>(isa, k, n, kc, nc, nr, data);
+    }
+
+    /// <summary>
+    /// <c>C = alpha · A · op(B) + beta · C</c> for A <c>(m × k)</c> with row stride <paramref name="lda"/> and
+    /// C <c>(m × n)</c> with row stride <paramref name="ldc"/>; split across threads when the product is large.
+    /// </summary>
+    public void Multiply(int m, T alpha, ReadOnlySpan<T> a, int lda, T beta, Span<T> c, int ldc)
+    {
+        if (m == 0)
+        {
+            return;
+        }
+        Check(m, a.Length, lda, c.Length, ldc);
+        var threads = Parallelism.MaxThreads;
+        var work = (long)m * N * K;
+        if (threads <= 1 || work < GemmDriver<T>.ParallelThreshold)
+        {
+            fixed (T* pa = a, pc = c)
+            {
+                Run(m, 0, N, alpha, pa, lda, beta, pc, ldc);
+            }
+            return;
+        }
+        var mr = Rows(Isa);
+        var rowTiles = (m + mr - 1) / mr;
+        var colTiles = (N + Nr - 1) / Nr;
+        var splitM = rowTiles >= colTiles;
+        var units = splitM ? rowTiles : colTiles;
+        var parts = Math.Min(threads, units);
+        var chunk = (units + parts - 1) / parts * (splitM ? mr : Nr);
+        var dim = splitM ? m : N;
+        parts = (dim + chunk - 1) / chunk;
+        fixed (T* pa = a, pc = c)
+        {
+            var job = t_job ?? new Job();
+            t_job = null;
+            job.Set(this, m, alpha, pa, lda, beta, pc, ldc, splitM, chunk);
+            try
+            {
+                WorkerPool.Run(job, parts);
+            }
+            finally
+            {
+                job.Set(null, 0, T.Zero, null, 0, T.Zero, null, 0, false, 0);
+                t_job = job;
+            }
+        }
+    }
+
+    /// <summary>Single-threaded <see cref="Multiply"/> restricted to the columns <c>[j0, j1)</c> of C (j0 a multiple of the panel width).</summary>
+    private void Run(int m, int j0, int j1, T alpha, T* a, int lda, T beta, T* c, int ldc)
+    {
+        var d = data ?? throw new ObjectDisposedException(nameof(PackedMatrix<T>));
+        fixed (T* pre = d)
+        {
+            switch (Isa)
+            {
+                case SimdLevel.Avx512:
+                    GemmDriver<T>.Prepacked<Ops512<T>, Vector512<T>>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc);
+                    break;
+                case SimdLevel.Avx2:
+                    GemmDriver<T>.Prepacked<Ops256<T>, Vector256<T>>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc);
+                    break;
+                default:
+                    GemmDriver<T>.Prepacked<OpsScalar<T>, T>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc);
+                    break;
+            }
+        }
+    }
+
+    private void Check(int m, int aLength, int lda, int cLength, int ldc)
+    {
+        if (lda < K || ldc < N || aLength < ((long)(m - 1) * lda) + K || cLength < ((long)(m - 1) * ldc) + N)
+        {
+            throw new ArgumentException(
+                $"PackedMatrix.Multiply: A must be ({m} × {K}) with row stride ≥ {K} and C ({m} × {N}) with row stride ≥ {N}; " +
+                $"got lda={lda}, ldc={ldc}, |A|={aLength}, |C|={cLength}.");
+        }
+    }
+
+    /// <summary>Returns the packed storage to the pool; the object must not be used afterwards.</summary>
+    public void Dispose()
+    {
+        if (data is { } d)
+        {
+            data = null;
+            ArrayPool<T>.Shared.Return(d);
+        }
+    }
+
+    [ThreadStatic] private static Job? t_job;
+
+    /// <summary>A product split into row ranges (multiples of the micro-tile height) or column ranges (multiples of the panel width).</summary>
+    private sealed class Job : PoolWork
+    {
+        private PackedMatrix<T>? owner;
+        private int m, lda, ldc, chunk;
+        private bool splitM;
+        private T alpha, beta;
+        private T* a, c;
+
+        public void Set(PackedMatrix<T>? owner, int m, T alpha, T* a, int lda, T beta, T* c, int ldc, bool splitM, int chunk)
+        {
+            this.owner = owner;
+            this.m = m;
+            this.alpha = alpha;
+            this.a = a;
+            this.lda = lda;
+            this.beta = beta;
+            this.c = c;
+            this.ldc = ldc;
+            this.splitM = splitM;
+            this.chunk = chunk;
+        }
+
+        public override void Execute(int part)
+        {
+            var o = owner!;
+            var start = part * chunk;
+            if (splitM)
+            {
+                var rows = Math.Min(chunk, m - start);
+                if (rows > 0)
+                {
+                    o.Run(rows, 0, o.N, alpha, a + ((nint)start * lda), lda, beta, c + ((nint)start * ldc), ldc);
+                }
+            }
+            else if (start < o.N)
+            {
+                o.Run(m, start, Math.Min(o.N, start + chunk), alpha, a, lda, beta, c, ldc);
+            }
+        }
+    }
+}
