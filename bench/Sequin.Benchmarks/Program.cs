@@ -20,6 +20,11 @@ internal static class Program
             AllocProbe.Run();
             return 0;
         }
+        if (args.Length > 0 && args[0] == "gates")
+        {
+            GatesQuick.Run();
+            return 0;
+        }
         if (args.Length > 0 && args[0] == "act")
         {
             ActivationsQuick.Run();

@@ -1,5 +1,5 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
+using System.Numerics.Tensors;
 
 namespace Sequin.Kernels;
 
@@ -19,7 +19,13 @@ namespace Sequin.Kernels;
 /// <c>xg_n + r ⊙ (hg_n + b_hn)</c>. The activated gates are written to <c>gates</c>, which may be the same memory as
 /// <c>xg</c> (each element is read before it is written). Nothing is allocated.
 /// </para>
-/// These are plain scalar loops: the signatures are the contract, vectorised bodies may replace them.
+/// <para>
+/// float and double take vectorised bodies (<see cref="RecurrentKernelsAvx512"/>, then <see cref="RecurrentKernelsAvx2"/>
+/// for what is left of each row) chosen by <see cref="Simd.Current"/>; the scalar loops below finish the last
+/// <c>hidden mod width</c> units and are the whole kernel on other CPUs, for other types, or when a span is shorter
+/// than the shapes require (so the scalar indexing reports it). Every body loads all the inputs of an iteration before
+/// it stores, so the aliasing allowed here (gates = xg, c = cPrev, h = hPrev, dc in and out) is safe on every path.
+/// </para>
 /// </remarks>
 public static class RecurrentKernels
 {
@@ -27,6 +33,17 @@ public static class RecurrentKernels
     public static T Sigmoid<T>(T x)
         where T : unmanaged, IFloatingPointIeee754<T>
         => T.One / (T.One + T.Exp(-x));
+
+    /// <summary>The vector level to use for <typeparamref name="T"/>: <see cref="SimdLevel.Scalar"/> for types other than float and double.</summary>
+    private static SimdLevel VectorLevel<T>()
+        => typeof(T) == typeof(float) || typeof(T) == typeof(double) ? Simd.Current : SimdLevel.Scalar;
+
+    /// <summary>
+    /// Whether three gate-row spans hold <paramref name="batch"/> rows of <paramref name="gh"/> elements and the bias
+    /// (length <paramref name="bhhLength"/>) is empty or one gate row; the vector bodies then index unchecked.
+    /// </summary>
+    private static bool RowsFit(int batch, int gh, int hidden, int bhhLength, int a, int b, int c)
+        => hidden > 0 && a >= batch * gh && b >= batch * gh && c >= batch * gh && (bhhLength == 0 || bhhLength >= gh);
 
     private static T Bias<T>(ReadOnlySpan<T> bhh, int j)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -39,10 +56,21 @@ public static class RecurrentKernels
     public static void RnnForward<T>(bool relu, ReadOnlySpan<T> xg, ReadOnlySpan<T> hg, ReadOnlySpan<T> bhh, Span<T> h, int batch, int hidden)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var j0 = 0;
+        var level = VectorLevel<T>();
+        var n = batch * hidden;
+        if (level != SimdLevel.Scalar && xg.Length >= n && hg.Length >= n && h.Length >= n && (bhh.IsEmpty || bhh.Length >= hidden))
+        {
+            if (level == SimdLevel.Avx512)
+            {
+                j0 = RecurrentKernelsAvx512.RnnForward(relu, xg, hg, bhh, h, batch, hidden, j0);
+            }
+            j0 = RecurrentKernelsAvx2.RnnForward(relu, xg, hg, bhh, h, batch, hidden, j0);
+        }
         for (var b = 0; b < batch; b++)
         {
             var row = b * hidden;
-            for (var j = 0; j < hidden; j++)
+            for (var j = j0; j < hidden; j++)
             {
                 var pre = xg[row + j] + (hg[row + j] + Bias(bhh, j));
                 h[row + j] = relu ? (pre > T.Zero ? pre : T.Zero) : T.Tanh(pre);
@@ -58,7 +86,17 @@ public static class RecurrentKernels
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var n = batch * hidden;
-        for (var i = 0; i < n; i++)
+        var i0 = 0;
+        var level = VectorLevel<T>();
+        if (level != SimdLevel.Scalar && dh.Length >= n && h.Length >= n && dpre.Length >= n)
+        {
+            if (level == SimdLevel.Avx512)
+            {
+                i0 = RecurrentKernelsAvx512.RnnBackward(relu, dh, h, dpre, n, i0);
+            }
+            i0 = RecurrentKernelsAvx2.RnnBackward(relu, dh, h, dpre, n, i0);
+        }
+        for (var i = i0; i < n; i++)
         {
             dpre[i] = relu ? (h[i] > T.Zero ? dh[i] : T.Zero) : dh[i] * (T.One - h[i] * h[i]);
         }
@@ -75,12 +113,15 @@ public static class RecurrentKernels
     {
         var gh = 4 * hidden;
         var j0 = 0;
-        if (typeof(T) == typeof(float) && Simd.Current == SimdLevel.Avx512 && hidden >= 16)
+        var level = VectorLevel<T>();
+        if (level != SimdLevel.Scalar && RowsFit(batch, gh, hidden, bhh.Length, xg.Length, hg.Length, gates.Length) &&
+            cPrev.Length >= batch * hidden && c.Length >= batch * hidden && h.Length >= batch * hidden)
         {
-            j0 = RecurrentKernelsAvx512.LstmForward(
-                MemoryMarshal.Cast<T, float>(xg), MemoryMarshal.Cast<T, float>(hg), MemoryMarshal.Cast<T, float>(bhh),
-                MemoryMarshal.Cast<T, float>(cPrev), MemoryMarshal.Cast<T, float>(gates), MemoryMarshal.Cast<T, float>(c),
-                MemoryMarshal.Cast<T, float>(h), batch, hidden);
+            if (level == SimdLevel.Avx512)
+            {
+                j0 = RecurrentKernelsAvx512.LstmForward(xg, hg, bhh, cPrev, gates, c, h, batch, hidden, j0);
+            }
+            j0 = RecurrentKernelsAvx2.LstmForward(xg, hg, bhh, cPrev, gates, c, h, batch, hidden, j0);
         }
         for (var b = 0; b < batch; b++)
         {
@@ -118,11 +159,22 @@ public static class RecurrentKernels
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var gh = 4 * hidden;
+        var j0 = 0;
+        var level = VectorLevel<T>();
+        if (level != SimdLevel.Scalar && RowsFit(batch, gh, hidden, 0, gates.Length, dgates.Length, gates.Length) &&
+            dh.Length >= batch * hidden && dc.Length >= batch * hidden && c.Length >= batch * hidden && cPrev.Length >= batch * hidden)
+        {
+            if (level == SimdLevel.Avx512)
+            {
+                j0 = RecurrentKernelsAvx512.LstmBackward(dh, dc, gates, c, cPrev, dgates, batch, hidden, j0);
+            }
+            j0 = RecurrentKernelsAvx2.LstmBackward(dh, dc, gates, c, cPrev, dgates, batch, hidden, j0);
+        }
         for (var b = 0; b < batch; b++)
         {
             var gr = b * gh;
             var hr = b * hidden;
-            for (var j = 0; j < hidden; j++)
+            for (var j = j0; j < hidden; j++)
             {
                 var i = gates[gr + j];
                 var f = gates[gr + hidden + j];
@@ -152,12 +204,15 @@ public static class RecurrentKernels
     {
         var gh = 3 * hidden;
         var j0 = 0;
-        if (typeof(T) == typeof(float) && Simd.Current == SimdLevel.Avx512 && hidden >= 16)
+        var level = VectorLevel<T>();
+        if (level != SimdLevel.Scalar && RowsFit(batch, gh, hidden, bhh.Length, xg.Length, hg.Length, gates.Length) &&
+            hPrev.Length >= batch * hidden && hn.Length >= batch * hidden && h.Length >= batch * hidden)
         {
-            j0 = RecurrentKernelsAvx512.GruForward(
-                MemoryMarshal.Cast<T, float>(xg), MemoryMarshal.Cast<T, float>(hg), MemoryMarshal.Cast<T, float>(bhh),
-                MemoryMarshal.Cast<T, float>(hPrev), MemoryMarshal.Cast<T, float>(gates), MemoryMarshal.Cast<T, float>(hn),
-                MemoryMarshal.Cast<T, float>(h), batch, hidden);
+            if (level == SimdLevel.Avx512)
+            {
+                j0 = RecurrentKernelsAvx512.GruForward(xg, hg, bhh, hPrev, gates, hn, h, batch, hidden, j0);
+            }
+            j0 = RecurrentKernelsAvx2.GruForward(xg, hg, bhh, hPrev, gates, hn, h, batch, hidden, j0);
         }
         for (var b = 0; b < batch; b++)
         {
@@ -190,11 +245,22 @@ public static class RecurrentKernels
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var gh = 3 * hidden;
+        var j0 = 0;
+        var level = VectorLevel<T>();
+        if (level != SimdLevel.Scalar && RowsFit(batch, gh, hidden, 0, gates.Length, dgi.Length, dgh.Length) &&
+            dh.Length >= batch * hidden && hPrev.Length >= batch * hidden && hn.Length >= batch * hidden && dhPrev.Length >= batch * hidden)
+        {
+            if (level == SimdLevel.Avx512)
+            {
+                j0 = RecurrentKernelsAvx512.GruBackward(dh, hPrev, gates, hn, dgi, dgh, dhPrev, batch, hidden, j0);
+            }
+            j0 = RecurrentKernelsAvx2.GruBackward(dh, hPrev, gates, hn, dgi, dgh, dhPrev, batch, hidden, j0);
+        }
         for (var b = 0; b < batch; b++)
         {
             var gr = b * gh;
             var hr = b * hidden;
-            for (var j = 0; j < hidden; j++)
+            for (var j = j0; j < hidden; j++)
             {
                 var r = gates[gr + j];
                 var z = gates[gr + hidden + j];
@@ -218,13 +284,11 @@ public static class RecurrentKernels
     public static void AddColumnSums<T>(ReadOnlySpan<T> m, int rows, int cols, Span<T> sums)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var dst = sums[..cols];
         for (var r = 0; r < rows; r++)
         {
-            var row = m.Slice(r * cols, cols);
-            for (var j = 0; j < cols; j++)
-            {
-                sums[j] += row[j];
-            }
+            // Row by row, so each column still sums in row order (the same numbers as a scalar loop).
+            TensorPrimitives.Add(dst, m.Slice(r * cols, cols), dst);
         }
     }
 }
