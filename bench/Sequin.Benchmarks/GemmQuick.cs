@@ -27,6 +27,11 @@ internal static class GemmQuick
             ("h·Whhᵀ B8 H128", false, true, 8, 512, 128),
             ("h·Whhᵀ B1 H128", false, true, 1, 512, 128),
             ("dG·Whh B64", false, false, 64, 512, 2048),
+            ("packed h·Whhᵀ B32", false, true, 32, 2048, 512),
+            ("packed h·Whhᵀ B64", false, true, 64, 2048, 512),
+            ("packed h·Whhᵀ B8 H128", false, true, 8, 512, 128),
+            ("packed x·Wihᵀ 256 rows", false, true, 256, 2048, 256),
+            ("packed x·Wihᵀ 1024 rows", false, true, 1024, 2048, 256),
             ("dGᵀ·X (dWih)", true, false, 2048, 256, 6400),
             ("dG·Wih (dX)", false, false, 6400, 256, 2048),
         ];
@@ -52,14 +57,26 @@ internal static class GemmQuick
             var ldb = tb ? k : n;
             var flops = 2.0 * m * n * k;
             var reps = Math.Max(3, (int)Math.Min(2000, 3e9 / flops));
-            Gemm.Sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
+            using var packed = name.StartsWith("packed", StringComparison.Ordinal) ? PackedMatrix<float>.Pack(tb, k, n, b, ldb) : null;
+            void Once()
+            {
+                if (packed is not null)
+                {
+                    packed.Multiply(m, 1f, a, lda, 0f, c, n);
+                }
+                else
+                {
+                    Gemm.Sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
+                }
+            }
+            Once();
             var best = double.MaxValue;
             for (var round = 0; round < 3; round++)
             {
                 var sw = Stopwatch.StartNew();
                 for (var r = 0; r < reps; r++)
                 {
-                    Gemm.Sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
+                    Once();
                 }
                 best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
             }

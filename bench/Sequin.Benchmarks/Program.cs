@@ -15,6 +15,11 @@ internal static class Program
             GemmQuick.Run(args);
             return 0;
         }
+        if (args.Length > 0 && args[0] == "layer")
+        {
+            LayerQuick.Run(args);
+            return 0;
+        }
         if (args.Length > 0 && args[0] == "alloc")
         {
             AllocProbe.Run();

@@ -105,6 +105,19 @@ public sealed partial class Tensor
         return this;
     }
 
+    /// <summary>A contiguous tensor whose elements are not zeroed: for kernels that write every element.</summary>
+    internal static Tensor Uninitialized(int[] shape, DType dtype)
+    {
+        var numel = ShapeUtil.Numel(shape);
+        Array storage = dtype switch
+        {
+            DType.Float32 => GC.AllocateUninitializedArray<float>(numel),
+            DType.Float64 => GC.AllocateUninitializedArray<double>(numel),
+            _ => GC.AllocateUninitializedArray<long>(numel),
+        };
+        return new Tensor(storage, dtype, shape, ShapeUtil.ContiguousStrides(shape), 0);
+    }
+
     internal static Array AllocateStorage(DType dtype, int numel) => dtype switch
     {
         DType.Float32 => new float[numel],

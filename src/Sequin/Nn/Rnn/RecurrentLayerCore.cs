@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Numerics;
+using Sequin.Autograd;
 using Sequin.Kernels;
 using Sequin.Tensors;
 
@@ -109,8 +111,27 @@ internal static class FusedRecurrentLayer
         return new Memory<T>(c.Data<T>(), c.Offset, c.Numel);
     }
 
-    /// <summary>Work above which the two directions run on two threads.</summary>
-    private const long ParallelThreshold = 1L << 16;
+    /// <summary>
+    /// Work (rows · gates · hidden · (input + output)) above which directions or row groups run on several threads:
+    /// about 1 ms of arithmetic, so that waking a sleeping worker (tens of µs) never dominates. The tiny
+    /// lstm_l2_bi_i16_h32_t7_b3 benchmark (1.3·10⁵) ran 2× slower when its directions were split.
+    /// </summary>
+    private const long ParallelThreshold = 1L << 21;
+
+    /// <summary>Fewest batch rows per independent row group (smaller groups make the per-step GEMM inefficient).</summary>
+    private const int MinGroupRows = 16;
+
+    /// <summary>Rows of input projection computed at once in inference (one GEMM per chunk of steps).</summary>
+    private const int ChunkRows = 256;
+
+    /// <summary>Fewest time steps for which W_hh is packed once for the whole call.</summary>
+    private const int PackMinSteps = 4;
+
+    /// <summary>Adapts a delegate to the worker pool (one allocation per layer call, none per step).</summary>
+    private sealed class ActionWork(Action<int> action) : PoolWork
+    {
+        public override void Execute(int part) => action(part);
+    }
 
     private sealed class Runner<T>
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -160,19 +181,64 @@ internal static class FusedRecurrentLayer
 
         private long Work => (long)layout.Rows * g * hidden * (inputSize + hout);
 
-        private void ForEachDirection(Action<Direction> action)
+        /// <summary>Whether backward can be called: grad mode is on and some input requires grad. Otherwise nothing is saved.</summary>
+        private bool NeedsGrad
         {
-            if (dirs == 2 && Work >= ParallelThreshold)
+            get
             {
-                Parallel.Invoke(() => action(dir[0]), () => action(dir[1]));
+                if (!NoGrad.IsGradEnabled)
+                {
+                    return false;
+                }
+                if (x.RequiresGrad || h0.RequiresGrad || (c0?.RequiresGrad ?? false))
+                {
+                    return true;
+                }
+                foreach (var w in weights)
+                {
+                    foreach (var t in w.All())
+                    {
+                        if (t.RequiresGrad)
+                        {
+                            return true;
+                        }
+                    }
+                }
+                return false;
+            }
+        }
+
+        /// <summary>Runs <paramref name="action"/>(0 .. parts−1) on the worker pool when the layer is large enough, else in order.</summary>
+        private void ForEach(int parts, Action<int> action)
+        {
+            if (parts > 1 && Work >= ParallelThreshold && Parallelism.MaxThreads > 1)
+            {
+                WorkerPool.Run(new ActionWork(action), parts);
             }
             else
             {
-                foreach (var d in dir)
+                for (var p = 0; p < parts; p++)
                 {
-                    action(d);
+                    action(p);
                 }
             }
+        }
+
+        private void ForEachDirection(Action<Direction> action) => ForEach(dirs, i => action(dir[i]));
+
+        /// <summary>
+        /// Batch rows per independent group: sequences of a batch never interact, so each group of rows runs the whole
+        /// recurrence on its own thread with no synchronisation between steps.
+        /// </summary>
+        private int GroupsPerDirection()
+        {
+            var threads = Parallelism.MaxThreads;
+            if (threads <= 1 || Work < ParallelThreshold)
+            {
+                return 1;
+            }
+            var byRows = layout.Batch / MinGroupRows;
+            return Math.Max(1, Math.Min(byRows, threads / dirs));
         }
 
         public (Tensor Y, Tensor HN, Tensor? CN) Run()
@@ -182,10 +248,51 @@ internal static class FusedRecurrentLayer
             var ySize = n * dirs * hout;
             var hnSize = dirs * b * hout;
             var cnSize = lstm ? dirs * b * hidden : 0;
-            var flat = Tensor.Zeros([ySize + hnSize + cnSize], x.DType);
+            var flat = Tensor.Uninitialized([ySize + hnSize + cnSize], x.DType);
             var fm = new Memory<T>(flat.Data<T>(), 0, flat.Numel);
-            ForEachDirection(d => d.Forward(fm[..ySize], fm.Slice(ySize, hnSize), fm.Slice(ySize + hnSize, cnSize)));
+            var save = NeedsGrad;
+            var steps = layout.Steps;
+            // Inference projects the inputs a chunk of steps at a time (the chunk stays in cache); training keeps them all.
+            var chunk = save ? Math.Max(1, steps) : Math.Clamp(ChunkRows / Math.Max(1, b), 1, Math.Max(1, steps));
+            var groups = GroupsPerDirection();
+            try
+            {
+                foreach (var d in dir)
+                {
+                    d.Begin(save, chunk, groups > 1, fm[..ySize]);
+                }
+                var units = dirs * groups;
+                var rowsPerGroup = (b + groups - 1) / groups;
+                for (var s0 = 0; s0 < steps; s0 += chunk)
+                {
+                    var s1 = Math.Min(steps, s0 + chunk);
+                    ForEachDirection(d => d.ProjectInputs(s0, s1));
+                    ForEach(units, u =>
+                    {
+                        var g0 = (u % groups) * rowsPerGroup;
+                        dir[u / groups].RunSteps(s0, s1, g0, Math.Min(b, g0 + rowsPerGroup));
+                    });
+                }
+                foreach (var d in dir)
+                {
+                    d.Finish(fm.Slice(ySize, hnSize), fm.Slice(ySize + hnSize, cnSize));
+                }
+            }
+            finally
+            {
+                foreach (var d in dir)
+                {
+                    d.ReleaseScratch();
+                }
+            }
 
+            var y = flat.Narrow(0, 0, ySize).View(n, dirs * hout);
+            var hn = flat.Narrow(0, ySize, hnSize).View(dirs, b, hout);
+            var cn = lstm ? flat.Narrow(0, ySize + hnSize, cnSize).View(dirs, b, hidden) : null;
+            if (!save)
+            {
+                return (y, hn, cn);
+            }
             var inputs = new List<Tensor> { x, h0 };
             if (c0 is not null)
             {
@@ -198,9 +305,9 @@ internal static class FusedRecurrentLayer
             var inputArray = inputs.ToArray();
             flat = Tensor.Record(flat, lstm ? "LstmFusedBackward" : mode == RecurrentMode.Gru ? "GruFusedBackward" : "RnnFusedBackward",
                 inputArray, grad => Backward(grad, inputArray.Length));
-            var y = flat.Narrow(0, 0, ySize).View(n, dirs * hout);
-            var hn = flat.Narrow(0, ySize, hnSize).View(dirs, b, hout);
-            var cn = lstm ? flat.Narrow(0, ySize + hnSize, cnSize).View(dirs, b, hidden) : null;
+            y = flat.Narrow(0, 0, ySize).View(n, dirs * hout);
+            hn = flat.Narrow(0, ySize, hnSize).View(dirs, b, hout);
+            cn = lstm ? flat.Narrow(0, ySize + hnSize, cnSize).View(dirs, b, hidden) : null;
             return (y, hn, cn);
         }
 
@@ -283,38 +390,80 @@ internal static class FusedRecurrentLayer
 
             private int StepTime(int s) => Reverse ? r.layout.Steps - 1 - s : s;
 
-            public void Forward(Memory<T> yAll, Memory<T> hnAll, Memory<T> cnAll)
+            // Forward state of one call.
+            private bool save;
+            private bool hiddenPacked;
+            private Memory<T> yAll;
+            private T[] hState = [];  // (B, out) rented
+            private T[] cState = [];  // (B, H) rented, LSTM
+            private T[] hg = [];      // (B, G·H) rented: W_hh h
+            private T[] hnTmp = [];   // (B, H) rented, GRU inference: W_hn h + b_hn
+            private T[] hrTmp = [];   // (B, H) rented, LSTM projection inference: h before W_hr
+            private T[] xg = [];      // inference: (chunk rows, G·H) rented input projections; training: = gates
+            private int xgRow0;       // first packed row held in xg
+            private PackedMatrix<T>? whhPacked;
+            private PackedMatrix<T>? wihPacked;
+
+            private static T[] Rent(int length) => length == 0 ? [] : ArrayPool<T>.Shared.Rent(length);
+
+            private static void Return(ref T[] buffer)
+            {
+                if (buffer.Length > 0)
+                {
+                    ArrayPool<T>.Shared.Return(buffer);
+                }
+                buffer = [];
+            }
+
+            /// <summary>Allocates the saved activations (training) or rents scratch (inference), packs weights and loads h_0/c_0.</summary>
+            public void Begin(bool saveForBackward, int chunkSteps, bool grouped, Memory<T> y)
             {
                 var lay = r.layout;
-                int n = lay.Rows, b = lay.Batch, h = r.hidden, hout = r.hout, gh = r.g * h, inp = r.inputSize;
-                var ld = r.dirs * hout;
-                gates = new T[n * gh];
-                hprev = new T[n * hout];
-                hraw = new T[n * h];
-                if (r.lstm)
+                int n = lay.Rows, b = lay.Batch, h = r.hidden, hout = r.hout, gh = r.g * h;
+                save = saveForBackward;
+                yAll = y;
+                if (save)
                 {
-                    cprev = new T[n * h];
-                    cells = new T[n * h];
-                }
-                if (r.mode == RecurrentMode.Gru)
-                {
-                    hn = new T[n * h];
-                }
-                var hState = new T[b * hout];
-                var cState = r.lstm ? new T[b * h] : [];
-                var hg = new T[b * gh];
-
-                // Input projection for every step at once: X·W_ihᵀ + b_ih.
-                var gs = gates.AsSpan();
-                var bi = bih.Span;
-                if (!bi.IsEmpty)
-                {
-                    for (var i = 0; i < n; i++)
+                    gates = GC.AllocateUninitializedArray<T>(n * gh);
+                    hprev = GC.AllocateUninitializedArray<T>(n * hout);
+                    hraw = GC.AllocateUninitializedArray<T>(n * h);
+                    if (r.lstm)
                     {
-                        bi.CopyTo(gs.Slice(i * gh, gh));
+                        cprev = GC.AllocateUninitializedArray<T>(n * h);
+                        cells = GC.AllocateUninitializedArray<T>(n * h);
+                    }
+                    if (r.mode == RecurrentMode.Gru)
+                    {
+                        hn = GC.AllocateUninitializedArray<T>(n * h);
+                    }
+                    xg = gates;
+                }
+                else
+                {
+                    var maxRows = 0;
+                    for (var s0 = 0; s0 < lay.Steps; s0 += chunkSteps)
+                    {
+                        var (r0, r1) = ChunkRowRange(s0, Math.Min(lay.Steps, s0 + chunkSteps));
+                        maxRows = Math.Max(maxRows, r1 - r0);
+                    }
+                    xg = Rent(maxRows * gh);
+                    hnTmp = r.mode == RecurrentMode.Gru ? Rent(b * h) : [];
+                    hrTmp = r.proj > 0 ? Rent(b * h) : [];
+                    if (chunkSteps < lay.Steps)
+                    {
+                        wihPacked = PackedMatrix<T>.Pack(true, r.inputSize, gh, Wih.Span, r.inputSize);
                     }
                 }
-                Gemm.Compute(false, true, n, gh, inp, T.One, r.xm.Span, inp, Wih.Span, inp, bi.IsEmpty ? T.Zero : T.One, gs, gh);
+                hState = Rent(b * hout);
+                cState = r.lstm ? Rent(b * h) : [];
+                hg = Rent(b * gh);
+                // W_hh is packed once when every step multiplies at least two rows by it (one row streams it unpacked).
+                var rowsPerStep = grouped ? MinGroupRows : b;
+                if (lay.Steps >= PackMinSteps && rowsPerStep >= 2)
+                {
+                    hiddenPacked = true;
+                    whhPacked = PackedMatrix<T>.Pack(true, hout, gh, whh.Span, hout);
+                }
 
                 var h0s = r.h0m.Span;
                 var c0s = r.c0m.Span;
@@ -328,49 +477,130 @@ internal static class FusedRecurrentLayer
                         c0s.Slice(cs, h).CopyTo(cState.AsSpan(i * h, h));
                     }
                 }
+            }
 
+            /// <summary>The packed rows of steps <c>[s0, s1)</c> of this direction (contiguous in either time order).</summary>
+            private (int From, int To) ChunkRowRange(int s0, int s1)
+            {
+                var lay = r.layout;
+                var ta = StepTime(s0);
+                var tb = StepTime(s1 - 1);
+                var first = Math.Min(ta, tb);
+                var last = Math.Max(ta, tb);
+                return (lay.Offsets[first], lay.Offsets[last] + lay.BatchSizes[last]);
+            }
+
+            /// <summary>X·W_ihᵀ + b_ih for the rows of steps <c>[s0, s1)</c>, into <see cref="xg"/>.</summary>
+            public void ProjectInputs(int s0, int s1)
+            {
+                int gh = r.g * r.hidden, inp = r.inputSize;
+                var (r0, r1) = ChunkRowRange(s0, s1);
+                xgRow0 = save ? 0 : r0;
+                var rows = r1 - r0;
+                var dst = xg.AsSpan((r0 - xgRow0) * gh, rows * gh);
+                var bi = bih.Span;
+                if (!bi.IsEmpty)
+                {
+                    for (var i = 0; i < rows; i++)
+                    {
+                        bi.CopyTo(dst.Slice(i * gh, gh));
+                    }
+                }
+                var beta = bi.IsEmpty ? T.Zero : T.One;
+                var xs = r.xm.Span.Slice(r0 * inp, rows * inp);
+                if (wihPacked is not null)
+                {
+                    wihPacked.Multiply(rows, T.One, xs, inp, beta, dst, gh);
+                }
+                else
+                {
+                    Gemm.Compute(false, true, rows, gh, inp, T.One, xs, inp, Wih.Span, inp, beta, dst, gh);
+                }
+            }
+
+            /// <summary>Steps <c>[s0, s1)</c> for the batch rows <c>[g0, g1)</c> (sorted positions); groups touch disjoint rows.</summary>
+            public void RunSteps(int s0, int s1, int g0, int g1)
+            {
+                var lay = r.layout;
+                int h = r.hidden, hout = r.hout, gh = r.g * h;
+                var ld = r.dirs * hout;
                 var whhs = whh.Span;
                 var bhhs = bhh.Span;
                 var whrs = whr.Span;
                 var ys = yAll.Span;
-                for (var s = 0; s < lay.Steps; s++)
+                for (var s = s0; s < s1; s++)
                 {
                     var t = StepTime(s);
                     int bs = lay.BatchSizes[t], off = lay.Offsets[t];
-                    var hp = hprev.AsSpan(off * hout, bs * hout);
-                    hState.AsSpan(0, bs * hout).CopyTo(hp);
-                    Gemm.Compute(false, true, bs, gh, hout, T.One, hp, hout, whhs, hout, T.Zero, hg.AsSpan(), gh);
-                    var gt = gs.Slice(off * gh, bs * gh);
-                    var hr = hraw.AsSpan(off * h, bs * h);
+                    var rb = Math.Min(g1, bs);
+                    var rows = rb - g0;
+                    if (rows <= 0)
+                    {
+                        continue;
+                    }
+                    var row = off + g0; // packed row of the group's first sequence at this step
+                    var hp = hState.AsSpan(g0 * hout, rows * hout);
+                    if (save)
+                    {
+                        hp.CopyTo(hprev.AsSpan(row * hout, rows * hout));
+                    }
+                    var hgs = hg.AsSpan(g0 * gh, rows * gh);
+                    if (hiddenPacked && rows >= 2)
+                    {
+                        whhPacked!.Multiply(rows, T.One, hp, hout, T.Zero, hgs, gh);
+                    }
+                    else
+                    {
+                        Gemm.Compute(false, true, rows, gh, hout, T.One, hp, hout, whhs, hout, T.Zero, hgs, gh);
+                    }
+                    var gt = xg.AsSpan((row - xgRow0) * gh, rows * gh);
+                    var cs = r.lstm ? cState.AsSpan(g0 * h, rows * h) : default;
+                    // Where h before the projection goes: the saved copy (training), a scratch row (projection), or the state itself.
+                    var hr = save ? hraw.AsSpan(row * h, rows * h) : r.proj > 0 ? hrTmp.AsSpan(g0 * h, rows * h) : hp;
                     switch (r.mode)
                     {
                         case RecurrentMode.Lstm:
-                            var cp = cprev.AsSpan(off * h, bs * h);
-                            cState.AsSpan(0, bs * h).CopyTo(cp);
-                            var ct = cells.AsSpan(off * h, bs * h);
-                            RecurrentKernels.LstmForward<T>(gt, hg, bhhs, cp, gt, ct, hr, bs, h);
-                            ct.CopyTo(cState);
+                            if (save)
+                            {
+                                var cp = cprev.AsSpan(row * h, rows * h);
+                                cs.CopyTo(cp);
+                                var ct = cells.AsSpan(row * h, rows * h);
+                                RecurrentKernels.LstmForward<T>(gt, hgs, bhhs, cp, gt, ct, hr, rows, h);
+                                ct.CopyTo(cs);
+                            }
+                            else
+                            {
+                                RecurrentKernels.LstmForward<T>(gt, hgs, bhhs, cs, gt, cs, hr, rows, h);
+                            }
                             break;
                         case RecurrentMode.Gru:
-                            RecurrentKernels.GruForward<T>(gt, hg, bhhs, hp, gt, hn.AsSpan(off * h, bs * h), hr, bs, h);
+                            var hnOut = save ? hn.AsSpan(row * h, rows * h) : hnTmp.AsSpan(g0 * h, rows * h);
+                            RecurrentKernels.GruForward<T>(gt, hgs, bhhs, hp, gt, hnOut, hr, rows, h);
                             break;
                         default:
-                            RecurrentKernels.RnnForward<T>(r.mode == RecurrentMode.RnnRelu, gt, hg, bhhs, hr, bs, h);
+                            RecurrentKernels.RnnForward<T>(r.mode == RecurrentMode.RnnRelu, gt, hgs, bhhs, hr, rows, h);
                             break;
                     }
                     if (r.proj > 0)
                     {
-                        Gemm.Compute(false, true, bs, hout, h, T.One, hr, h, whrs, h, T.Zero, hState.AsSpan(), hout);
+                        Gemm.Compute(false, true, rows, hout, h, T.One, hr, h, whrs, h, T.Zero, hp, hout);
                     }
-                    else
+                    else if (save)
                     {
-                        hr.CopyTo(hState);
+                        hr.CopyTo(hp);
                     }
-                    for (var i = 0; i < bs; i++)
+                    for (var i = 0; i < rows; i++)
                     {
-                        hState.AsSpan(i * hout, hout).CopyTo(ys.Slice((off + i) * ld + Index * hout, hout));
+                        hp.Slice(i * hout, hout).CopyTo(ys.Slice((row + i) * ld + Index * hout, hout));
                     }
                 }
+            }
+
+            /// <summary>Writes h_n (and c_n) in the caller's batch order.</summary>
+            public void Finish(Memory<T> hnAll, Memory<T> cnAll)
+            {
+                var lay = r.layout;
+                int b = lay.Batch, h = r.hidden, hout = r.hout;
                 var hns = hnAll.Span;
                 var cns = cnAll.Span;
                 for (var i = 0; i < b; i++)
@@ -382,6 +612,25 @@ internal static class FusedRecurrentLayer
                         cState.AsSpan(i * h, h).CopyTo(cns.Slice((Index * b + lay.CallerIndex(i)) * h, h));
                     }
                 }
+            }
+
+            /// <summary>Returns rented scratch and packed weights (the saved activations of training stay).</summary>
+            public void ReleaseScratch()
+            {
+                if (!save)
+                {
+                    Return(ref xg);
+                }
+                Return(ref hState);
+                Return(ref cState);
+                Return(ref hg);
+                Return(ref hnTmp);
+                Return(ref hrTmp);
+                whhPacked?.Dispose();
+                whhPacked = null;
+                wihPacked?.Dispose();
+                wihPacked = null;
+                hiddenPacked = false;
             }
 
             /// <summary>BPTT for this direction; writes dh_0/dc_0 rows and returns the parameter gradients in <see cref="DirectionWeights.All"/> order.</summary>

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+using System.Globalization;
+using Sequin.Autograd;
+using Sequin.Kernels;
+using Sequin.Nn;
+using Sequin.Tensors;
+
+namespace Sequin.Benchmarks;
+
+/// <summary>`layer MODE INPUT HIDDEN STEPS BATCH [THREADS]`: Stopwatch median of a NoGrad forward alone (for tuning, not for reports).</summary>
+internal static class LayerQuick
+{
+    internal static void Run(string[] args)
+    {
+        int Arg(int i, int dflt) => args.Length > i ? int.Parse(args[i], CultureInfo.InvariantCulture) : dflt;
+        var mode = args.Length > 1 ? args[1] : "lstm";
+        int input = Arg(2, 256), hidden = Arg(3, 512), steps = Arg(4, 100), batch = Arg(5, 64);
+        Parallelism.MaxThreads = Arg(6, 2);
+        RNNBase m = mode == "gru" ? new GRU(input, hidden) : new LSTM(input, hidden);
+        var x = Tensor.Randn([steps, batch, input]);
+        using var _ = new NoGrad();
+        var times = new List<double>();
+        for (var i = 0; i < 30; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            if (m is LSTM l)
+            {
+                l.Forward(x);
+            }
+            else
+            {
+                ((GRU)m).Forward(x);
+            }
+            times.Add(sw.Elapsed.TotalMilliseconds);
+            if (Environment.GetEnvironmentVariable("SEQUIN_TRACE") is not null)
+            {
+                Console.WriteLine($"  {sw.Elapsed.TotalMilliseconds:F2} ms  gen0 {GC.CollectionCount(0)} gen2 {GC.CollectionCount(2)}");
+            }
+        }
+        times.Sort();
+        Console.WriteLine($"{mode} i{input} h{hidden} t{steps} b{batch}: median {times[times.Count / 2]:F3} ms, best {times[0]:F3} ms");
+    }
+}

@@ -1,0 +1,168 @@
+using Sequin.Autograd;
+using Sequin.Kernels;
+using Sequin.Nn;
+using Sequin.Tensors;
+
+namespace Sequin.Tests.Nn;
+
+/// <summary>
+/// The fast path's two ways of running a layer: inference (NoGrad or nothing requires grad: inputs projected a chunk
+/// of steps at a time, nothing saved) and training (everything saved), both with the batch split into row groups
+/// that run on their own threads. Both are compared with the autograd reference path in float64.
+/// </summary>
+public class InferencePathTests
+{
+    private static RecurrentLayerTests.Config BigConfig(Random rng)
+    {
+        var modes = new[] { "RNN_TANH", "RNN_RELU", "LSTM", "GRU" };
+        var mode = modes[rng.Next(modes.Length)];
+        var hidden = rng.Next(3, 12);
+        var proj = mode == "LSTM" && rng.Next(3) == 0 ? rng.Next(1, hidden) : 0;
+        return new RecurrentLayerTests.Config(mode, rng.Next(1, 9), hidden, rng.Next(1, 3), rng.Next(4) != 0, rng.Next(2) == 0, rng.Next(2) == 0, proj);
+    }
+
+    private static List<double[]> Forward(RNNBase m, RecurrentLayerTests.Config c, Tensor x, int[]? lengths, Tensor? h0, Tensor? c0)
+    {
+        Tensor o, hn;
+        Tensor? cn;
+        if (lengths is not null)
+        {
+            PackedSequence po;
+            (po, hn, cn) = RecurrentLayerTests.Run(m, RnnUtils.PackPaddedSequence(x, lengths, c.BatchFirst, enforceSorted: false), h0, c0);
+            o = po.Data;
+        }
+        else
+        {
+            (o, hn, cn) = RecurrentLayerTests.Run(m, x, h0, c0);
+        }
+        var list = new List<double[]> { o.ToDoubleArray(), hn.ToDoubleArray() };
+        if (cn is not null)
+        {
+            list.Add(cn.ToDoubleArray());
+        }
+        if (NoGrad.IsGradEnabled)
+        {
+            var w = new Generator(9);
+            var loss = o.Mul(Tensor.RandnLike(o, w)).Sum().Add(hn.Mul(Tensor.RandnLike(hn, w)).Sum());
+            if (cn is not null)
+            {
+                loss = loss.Add(cn.Mul(Tensor.RandnLike(cn, w)).Sum());
+            }
+            loss.Backward();
+            list.Add(x.Grad!.ToDoubleArray());
+            list.AddRange(m.Parameters().Select(p => p.Grad!.ToDoubleArray()));
+        }
+        else
+        {
+            Assert.Null(o.GradFn);
+            Assert.False(o.RequiresGrad);
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// Batches of 33–80 sequences (several row groups at 4 threads), up to 40 steps (several projection chunks),
+    /// packed with mixed lengths or dense, uni- and bidirectional: inference and training match the reference.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void GroupedAndChunked_MatchTheReferencePath(bool training)
+    {
+        var saved = Parallelism.MaxThreads;
+        Parallelism.MaxThreads = 4;
+        try
+        {
+            var rng = new Random(training ? 41 : 42);
+            for (var trial = 0; trial < 12; trial++)
+            {
+                var c = BigConfig(rng);
+                int steps = rng.Next(1, 41), batch = rng.Next(33, 81);
+                int[]? lengths = null;
+                if (rng.Next(2) == 0)
+                {
+                    lengths = Enumerable.Range(0, batch).Select(_ => rng.Next(1, steps + 1)).ToArray();
+                    lengths[rng.Next(batch)] = steps;
+                }
+                var results = new List<double[]>[2];
+                for (var pass = 0; pass < 2; pass++)
+                {
+                    var m = c.Build(DType.Float64, trial);
+                    m.UseReferenceImplementation = pass == 1;
+                    var g = new Generator(200 + trial);
+                    var shape = c.BatchFirst ? new[] { batch, steps, c.Input } : [steps, batch, c.Input];
+                    var x = Tensor.Randn(shape, DType.Float64, g, requiresGrad: training);
+                    var ld = c.Layers * c.Dirs;
+                    var h0 = Tensor.Randn([ld, batch, c.Out], DType.Float64, g);
+                    var c0 = c.Mode == "LSTM" ? Tensor.Randn([ld, batch, c.Hidden], DType.Float64, g) : null;
+                    if (training)
+                    {
+                        results[pass] = Forward(m, c, x, lengths, h0, c0);
+                    }
+                    else
+                    {
+                        using var _ = new NoGrad();
+                        results[pass] = Forward(m, c, x, lengths, h0, c0);
+                    }
+                }
+                for (var k = 0; k < results[0].Count; k++)
+                {
+                    for (var i = 0; i < results[0][k].Length; i++)
+                    {
+                        var (a, b) = (results[0][k][i], results[1][k][i]);
+                        Assert.True(Math.Abs(a - b) <= 1e-11 + 1e-9 * Math.Abs(b),
+                            $"trial {trial} {c} steps={steps} batch={batch} packed={lengths is not null} tensor {k} element {i}: fast {a}, reference {b}");
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Parallelism.MaxThreads = saved;
+        }
+    }
+
+    /// <summary>A long single sequence (many projection chunks at batch 1): NoGrad equals the grad-mode forward.</summary>
+    [Theory]
+    [InlineData("LSTM")]
+    [InlineData("GRU")]
+    [InlineData("RNN_TANH")]
+    public void LongSequence_InferenceEqualsTrainingForward(string mode)
+    {
+        var c = new RecurrentLayerTests.Config(mode, 5, 17, 2, true, false, true, 0);
+        var m = c.Build(DType.Float32, 3);
+        var x = Tensor.Randn([700, 1, 5], DType.Float32, new Generator(4));
+        var train = Forward(m, c, x.Detach().Clone().RequiresGrad_(), null, null, null);
+        List<double[]> infer;
+        using (new NoGrad())
+        {
+            infer = Forward(m, c, x, null, null, null);
+        }
+        for (var k = 0; k < infer.Count; k++)
+        {
+            for (var i = 0; i < infer[k].Length; i++)
+            {
+                Assert.True(Math.Abs(infer[k][i] - train[k][i]) <= 1e-6 + 1e-5 * Math.Abs(train[k][i]), $"tensor {k} element {i}: {infer[k][i]} vs {train[k][i]}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Under NoGrad nothing is kept for backward: after warm-up a forward allocates about its outputs only, far less than
+    /// the activations training saves (gates alone are 4·hidden values per row).
+    /// </summary>
+    [Fact]
+    public void NoGrad_AllocatesAboutTheOutputOnly()
+    {
+        var lstm = new LSTM(32, 128, generator: new Generator(1));
+        var x = Tensor.Randn([100, 64, 32], DType.Float32, new Generator(2));
+        using var _ = new NoGrad();
+        lstm.Forward(x);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var (o, hn, cn) = lstm.Forward(x);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var outputBytes = (long)(o.Numel + hn.Numel + cn.Numel) * sizeof(float);
+        var savedBytes = 100L * 64 * 4 * 128 * sizeof(float); // the gates training would keep
+        Assert.True(allocated < outputBytes + (savedBytes / 8), $"allocated {allocated} bytes; outputs are {outputBytes}, training's gates alone {savedBytes}");
+    }
+}
