@@ -27,6 +27,8 @@ internal static class GemmQuick
             ("h·Whhᵀ B8 H128", false, true, 8, 512, 128),
             ("h·Whhᵀ B1 H128", false, true, 1, 512, 128),
             ("dG·Whh B64", false, false, 64, 512, 2048),
+            ("packed h·Whhᵀ B1 H512", false, true, 1, 2048, 512),
+            ("packed h·Whhᵀ B1 H128", false, true, 1, 512, 128),
             ("packed h·Whhᵀ B32", false, true, 32, 2048, 512),
             ("packed h·Whhᵀ B64", false, true, 64, 2048, 512),
             ("packed h·Whhᵀ B8 H128", false, true, 8, 512, 128),

@@ -16,6 +16,10 @@ internal static class LayerQuick
         var mode = args.Length > 1 ? args[1] : "lstm";
         int input = Arg(2, 256), hidden = Arg(3, 512), steps = Arg(4, 100), batch = Arg(5, 64);
         Parallelism.MaxThreads = Arg(6, 2);
+        if (Environment.GetEnvironmentVariable("SEQUIN_CHUNK") is { } cr)
+        {
+            FusedRecurrentLayer.ChunkRows = int.Parse(cr, CultureInfo.InvariantCulture);
+        }
         RNNBase m = mode == "gru" ? new GRU(input, hidden) : new LSTM(input, hidden);
         var x = Tensor.Randn([steps, batch, input]);
         using var _ = new NoGrad();

@@ -318,9 +318,83 @@ internal static unsafe class GemmDriver<T>
     }
 
     /// <summary>
+    /// One row of A against pre-packed B (a matrix-vector product, m = 1): each panel is one contiguous stream that is
+    /// read once, with the depth unrolled four times into independent accumulators so that the FMA latency is hidden
+    /// and the loads, not the arithmetic, set the pace. No horizontal sums are needed, unlike dot products on rows of B.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void PrepackedGemv<TS, TV>(int j0, int j1, T alpha, T* x, T* pre, int k, int n, int kc, int nc, T beta, T* c)
+        where TS : ISimdOps<T, TV>
+        where TV : struct
+    {
+        var lanes = TS.Count;
+        var nr = 2 * lanes;
+        var tile = stackalloc T[2 * 16];
+        var va = TS.Broadcast(alpha);
+        var vb = TS.Broadcast(beta);
+        var readC = !T.IsZero(beta);
+        for (var jc = j0 / nc * nc; jc < j1; jc += nc)
+        {
+            var ncur = Math.Min(nc, n - jc);
+            var ncurPadded = RoundUp(ncur, nr);
+            var from = Math.Max(j0 - jc, 0);
+            var to = Math.Min(j1 - jc, ncur);
+            for (var jr = from; jr < to; jr += nr)
+            {
+                TV a0 = TS.Zero, a1 = TS.Zero, b0 = TS.Zero, b1 = TS.Zero, d0 = TS.Zero, d1 = TS.Zero, e0 = TS.Zero, e1 = TS.Zero;
+                for (var pc = 0; pc < k; pc += kc)
+                {
+                    var kcur = Math.Min(kc, k - pc);
+                    var pb = pre + ((nint)jc * k) + ((nint)pc * ncurPadded) + ((nint)jr * kcur);
+                    var xp = x + pc;
+                    var p = 0;
+                    for (; p + 4 <= kcur; p += 4, pb += 4 * nr)
+                    {
+                        var s = TS.Broadcast(xp[p]);
+                        a0 = TS.Fma(s, TS.Load(pb), a0);
+                        a1 = TS.Fma(s, TS.Load(pb + lanes), a1);
+                        s = TS.Broadcast(xp[p + 1]);
+                        b0 = TS.Fma(s, TS.Load(pb + nr), b0);
+                        b1 = TS.Fma(s, TS.Load(pb + nr + lanes), b1);
+                        s = TS.Broadcast(xp[p + 2]);
+                        d0 = TS.Fma(s, TS.Load(pb + (2 * nr)), d0);
+                        d1 = TS.Fma(s, TS.Load(pb + (2 * nr) + lanes), d1);
+                        s = TS.Broadcast(xp[p + 3]);
+                        e0 = TS.Fma(s, TS.Load(pb + (3 * nr)), e0);
+                        e1 = TS.Fma(s, TS.Load(pb + (3 * nr) + lanes), e1);
+                    }
+                    for (; p < kcur; p++, pb += nr)
+                    {
+                        var s = TS.Broadcast(xp[p]);
+                        a0 = TS.Fma(s, TS.Load(pb), a0);
+                        a1 = TS.Fma(s, TS.Load(pb + lanes), a1);
+                    }
+                }
+                var r0 = TS.Add(TS.Add(a0, b0), TS.Add(d0, e0));
+                var r1 = TS.Add(TS.Add(a1, b1), TS.Add(d1, e1));
+                var cols = Math.Min(nr, to - jr);
+                var cc = c + jc + jr;
+                if (cols == nr)
+                {
+                    StoreRow2<TS, TV>(cc, r0, r1, va, vb, readC);
+                }
+                else
+                {
+                    StoreRow2<TS, TV>(tile, r0, r1, TS.Broadcast(T.One), TS.Zero, false);
+                    for (var j = 0; j < cols; j++)
+                    {
+                        StoreScalar(cc + j, tile[j], alpha, beta);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// One packed block of B (depth <paramref name="kcur"/> from <paramref name="pc"/>) against all rows of op(A):
     /// MC rows of A are packed at a time, then the micro-kernel runs over the B panels <c>[from, to)</c> of the block.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Macro<TS, TV>(bool transA, int m, int from, int to, int kcur, int pc, T alpha, T* a, int lda,
         T* packB, T beta, T* c, int ldc, T* packA)
         where TS : ISimdOps<T, TV>
@@ -366,6 +440,7 @@ internal static unsafe class GemmDriver<T>
     /// Packs rows [ic, ic+mcur) × depth [pc, pc+kcur) of op(A) into MR-row panels: panel r holds, for each p,
     /// the MR values op(A)[ic + r·MR + 0..MR-1, pc + p] contiguously; rows past the edge are zero.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA(bool transA, T* a, int lda, int ic, int pc, int mcur, int kcur, int mr, T* dst)
     {
         for (var ir = 0; ir < mcur; ir += mr)
@@ -414,6 +489,7 @@ internal static unsafe class GemmDriver<T>
     /// Packs depth [pc, pc+kcur) × columns [jc, jc+ncur) of op(B) into NR-column panels: panel q holds, for
     /// each p, the NR values op(B)[pc + p, jc + q·NR + 0..NR-1] contiguously; columns past the edge are zero.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackB<TS, TV>(bool transB, T* b, int ldb, int pc, int jc, int kcur, int ncur, T* dst)
         where TS : ISimdOps<T, TV>
         where TV : struct
@@ -486,6 +562,7 @@ internal static unsafe class GemmDriver<T>
     /// for each p, nr contiguous values. Works in 8 × 8 (float) or 4 × 4 (double) register transposes; returns
     /// nr when done, or 0 when this CPU lacks AVX (the caller then copies element by element).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int PackTransposedPanel(T* b, int ldb, int pc, int j0, int kcur, int nr, T* d)
     {
         if (!Avx.IsSupported)

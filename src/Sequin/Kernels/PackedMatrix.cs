@@ -147,20 +147,34 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
     private void Run(int m, int j0, int j1, T alpha, T* a, int lda, T beta, T* c, int ldc)
     {
         var d = data ?? throw new ObjectDisposedException(nameof(PackedMatrix<T>));
+        var pre = Aligned(d);
+        if (m == 1)
         {
-            var pre = Aligned(d);
             switch (Isa)
             {
                 case SimdLevel.Avx512:
-                    GemmDriver<T>.Prepacked<Ops512<T>, Vector512<T>>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc);
+                    GemmDriver<T>.PrepackedGemv<Ops512<T>, Vector512<T>>(j0, j1, alpha, a, pre, K, N, Kc, Nc, beta, c);
                     break;
                 case SimdLevel.Avx2:
-                    GemmDriver<T>.Prepacked<Ops256<T>, Vector256<T>>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc);
+                    GemmDriver<T>.PrepackedGemv<Ops256<T>, Vector256<T>>(j0, j1, alpha, a, pre, K, N, Kc, Nc, beta, c);
                     break;
                 default:
-                    GemmDriver<T>.Prepacked<OpsScalar<T>, T>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc);
+                    GemmDriver<T>.PrepackedGemv<OpsScalar<T>, T>(j0, j1, alpha, a, pre, K, N, Kc, Nc, beta, c);
                     break;
             }
+            return;
+        }
+        switch (Isa)
+        {
+            case SimdLevel.Avx512:
+                GemmDriver<T>.Prepacked<Ops512<T>, Vector512<T>>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc);
+                break;
+            case SimdLevel.Avx2:
+                GemmDriver<T>.Prepacked<Ops256<T>, Vector256<T>>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc);
+                break;
+            default:
+                GemmDriver<T>.Prepacked<OpsScalar<T>, T>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc);
+                break;
         }
     }
 

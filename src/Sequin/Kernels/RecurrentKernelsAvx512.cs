@@ -37,6 +37,7 @@ internal static class RecurrentKernelsAvx512
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int End<T>(int start, int count) => start + ((count - start) / Vector512<T>.Count * Vector512<T>.Count);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int RnnForward<T>(bool relu, ReadOnlySpan<T> xg, ReadOnlySpan<T> hg, ReadOnlySpan<T> bhh, Span<T> h,
         int batch, int hidden, int start)
     {
@@ -57,6 +58,7 @@ internal static class RecurrentKernelsAvx512
     }
 
     /// <summary>Elementwise over the <c>batch·hidden</c> elements: <paramref name="count"/> is that product.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int RnnBackward<T>(bool relu, ReadOnlySpan<T> dh, ReadOnlySpan<T> h, Span<T> dpre, int count, int start)
     {
         var end = End<T>(start, count);
@@ -72,6 +74,7 @@ internal static class RecurrentKernelsAvx512
         return end;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int LstmForward<T>(ReadOnlySpan<T> xg, ReadOnlySpan<T> hg, ReadOnlySpan<T> bhh, ReadOnlySpan<T> cPrev,
         Span<T> gates, Span<T> c, Span<T> h, int batch, int hidden, int start)
     {
@@ -105,6 +108,7 @@ internal static class RecurrentKernelsAvx512
         return end;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int LstmBackward<T>(ReadOnlySpan<T> dh, Span<T> dc, ReadOnlySpan<T> gates, ReadOnlySpan<T> c, ReadOnlySpan<T> cPrev,
         Span<T> dgates, int batch, int hidden, int start)
     {
@@ -135,6 +139,7 @@ internal static class RecurrentKernelsAvx512
         return end;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int GruForward<T>(ReadOnlySpan<T> xg, ReadOnlySpan<T> hg, ReadOnlySpan<T> bhh, ReadOnlySpan<T> hPrev,
         Span<T> gates, Span<T> hn, Span<T> h, int batch, int hidden, int start)
     {
@@ -162,6 +167,7 @@ internal static class RecurrentKernelsAvx512
         return end;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int GruBackward<T>(ReadOnlySpan<T> dh, ReadOnlySpan<T> hPrev, ReadOnlySpan<T> gates, ReadOnlySpan<T> hn,
         Span<T> dgi, Span<T> dgh, Span<T> dhPrev, int batch, int hidden, int start)
     {
