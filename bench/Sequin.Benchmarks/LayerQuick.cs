@@ -14,6 +14,23 @@ internal static class LayerQuick
     {
         int Arg(int i, int dflt) => args.Length > i ? int.Parse(args[i], CultureInfo.InvariantCulture) : dflt;
         var mode = args.Length > 1 ? args[1] : "lstm";
+        if (mode == "tiny")
+        {
+            Parallelism.MaxThreads = Arg(2, 2);
+            var tiny = new LSTM(16, 32, numLayers: 2, bidirectional: true);
+            var xt = Tensor.Randn([7, 3, 16]);
+            using var ng = new NoGrad();
+            for (var round = 0; round < 5; round++)
+            {
+                var sw0 = Stopwatch.StartNew();
+                for (var i = 0; i < 20000; i++)
+                {
+                    tiny.Forward(xt);
+                }
+                Console.WriteLine($"tiny lstm_l2_bi_i16_h32_t7_b3: {sw0.Elapsed.TotalMilliseconds / 20000 * 1000:F1} us per call");
+            }
+            return;
+        }
         int input = Arg(2, 256), hidden = Arg(3, 512), steps = Arg(4, 100), batch = Arg(5, 64);
         Parallelism.MaxThreads = Arg(6, 2);
         if (Environment.GetEnvironmentVariable("SEQUIN_CHUNK") is { } cr)

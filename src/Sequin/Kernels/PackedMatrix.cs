@@ -164,6 +164,22 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
             }
             return;
         }
+        if (m <= 4)
+        {
+            switch (Isa)
+            {
+                case SimdLevel.Avx512:
+                    GemmDriver<T>.PrepackedFewRows<Ops512<T>, Vector512<T>>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc);
+                    break;
+                case SimdLevel.Avx2:
+                    GemmDriver<T>.PrepackedFewRows<Ops256<T>, Vector256<T>>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc);
+                    break;
+                default:
+                    GemmDriver<T>.PrepackedFewRows<OpsScalar<T>, T>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc);
+                    break;
+            }
+            return;
+        }
         switch (Isa)
         {
             case SimdLevel.Avx512:

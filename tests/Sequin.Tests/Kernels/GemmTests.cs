@@ -84,6 +84,24 @@ public class GemmTests
         }
     }
 
+    /// <summary>One row times a transposed B (the streaming step's matrix-vector product, eight columns per reduction).</summary>
+    [Theory]
+    [InlineData((int)SimdLevel.Scalar)]
+    [InlineData((int)SimdLevel.Avx2)]
+    [InlineData((int)SimdLevel.Avx512)]
+    public void SingleRow_TransposedB_MatchesExactSums(int level)
+    {
+        var rng = new Random(31 + level);
+        using var _ = Simd.Limit((SimdLevel)level);
+        foreach (var n in new[] { 1, 7, 8, 9, 17, 64, 2050 })
+        {
+            foreach (var k in new[] { 1, 8, 16, 17, 33, 512 })
+            {
+                CheckCase<float>(rng, false, true, 1, n, k, Pick(rng), Pick(rng), rng.Next(3), Gemm.Sgemm);
+            }
+        }
+    }
+
     public static TheoryData<int, bool> PathsAndTransB()
     {
         var data = new TheoryData<int, bool>();
@@ -102,7 +120,7 @@ public class GemmTests
     {
         var rng = new Random(23 + level + (transB ? 7 : 0));
         using var _ = Simd.Limit((SimdLevel)level);
-        var shapes = new List<(int M, int N, int K)> { (200, 67, 300), (3, 2100, 9), (64, 1030, 33), (9, 2050, 260), (385, 3, 257) };
+        var shapes = new List<(int M, int N, int K)> { (200, 67, 300), (3, 2100, 9), (64, 1030, 33), (9, 2050, 260), (385, 3, 257), (4, 67, 300), (4, 2100, 9), (2, 130, 33), (1, 70, 300) };
         for (var trial = 0; trial < 30; trial++)
         {
             shapes.Add((OddSizes[rng.Next(OddSizes.Length)], OddSizes[rng.Next(OddSizes.Length)], OddSizes[rng.Next(OddSizes.Length)]));
