@@ -88,6 +88,11 @@ internal static class Compare
         {
             ForwardBackward(models);
         }
+        double? tokens = null;
+        if (only is null)
+        {
+            tokens = D2lTokensPerSecond();
+        }
         var (sgemm, peak, peakHow) = SgemmPeak(threads);
         Console.WriteLine($"SGEMM 1024x1024x1024 ({threads} threads): {sgemm:F1} GFLOP/s = {sgemm / peak * 100:F0}% of FP32 peak {peak:F1} GFLOP/s ({peakHow})");
         Console.WriteLine($"compare took {total.Elapsed.TotalSeconds:F0} s");
@@ -113,6 +118,10 @@ internal static class Compare
             w.WriteEndArray();
             w.WriteNumber("sgemm_1024_gflops", Math.Round(sgemm, 1));
             w.WriteNumber("fp32_peak_gflops", Math.Round(peak, 1));
+            if (tokens is { } tps)
+            {
+                w.WriteNumber("d2l_train_tokens_per_second", Math.Round(tps));
+            }
             w.WriteEndObject();
             Console.WriteLine($"wrote {json}");
         }
@@ -311,6 +320,28 @@ internal static class Compare
         var s = (double[])v.Clone();
         Array.Sort(s);
         return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[(s.Length / 2) - 1] + s[s.Length / 2]);
+    }
+
+    /// <summary>
+    /// Training throughput of the d2l preset (one-hot LSTM 256, batch 32 × 35, SGD): seven epochs after one of warm-up,
+    /// tokens per second as the trainer reports them (forward, backward, clipping and the optimizer step).
+    /// </summary>
+    private static double D2lTokensPerSecond()
+    {
+        var options = Sequin.Training.TrainOptions.D2lPreset();
+        options.Epochs = 8;
+        options.Seed = 0;
+        var rates = new List<double>();
+        Sequin.Training.LanguageModelTrainer.Run(options, onEpoch: e =>
+        {
+            if (e.Epoch > 1)
+            {
+                rates.Add(e.TokensPerSecond);
+            }
+        });
+        var tps = Median([.. rates]);
+        Console.WriteLine($"d2l preset training (sequin train --preset d2l): {tps:F0} tokens/s (median of epochs 2-8)");
+        return tps;
     }
 
     private static void ForwardBackward(string models)

@@ -26,24 +26,6 @@ internal static class TrainCommand
         MaxTokens = 10000,
     };
 
-    /// <summary>d2l chapter 8 (concise LSTM) exactly.</summary>
-    private static TrainOptions D2lPreset() => new()
-    {
-        Mode = "lstm",
-        Layers = 1,
-        Hidden = 256,
-        Embedding = 0,
-        Epochs = 500,
-        BatchSize = 32,
-        SeqLen = 35,
-        Lr = 1,
-        Optimizer = "sgd",
-        Clip = 1,
-        D2lClipping = true,
-        MaxTokens = 10000,
-        Preset = "d2l",
-    };
-
     internal static Command Create()
     {
         var mode = new Option<string?>("--mode") { Description = "Recurrent layer: lstm (default), gru or rnn." };
@@ -85,7 +67,7 @@ internal static class TrainCommand
                     "read that character from the input (the loss would go to zero while learning nothing). Use bidirectional layers for tagging or classification.");
                 return 2;
             }
-            var o = parse.GetValue(preset) == "d2l" ? D2lPreset() : QuickDefaults();
+            var o = parse.GetValue(preset) == "d2l" ? TrainOptions.D2lPreset() : QuickDefaults();
             if (parse.GetValue(mode) is { } m) { o.Mode = m; }
             if (parse.GetValue(layers) is { } l) { o.Layers = l; }
             if (parse.GetValue(hidden) is { } h) { o.Hidden = h; }

@@ -62,4 +62,26 @@ public sealed class TrainOptions
 
     /// <summary>Name of a preset these options came from (e.g. d2l), recorded in the checkpoint.</summary>
     public string? Preset { get; set; }
+
+    /// <summary>
+    /// The d2l preset (<c>sequin train --preset d2l</c>): the concise LSTM of d2l's chapter 8 exactly — one LSTM layer of
+    /// 256 on one-hot characters, batch 32 × 35 steps, SGD with learning rate 1, d2l's gradient clipping at 1, the first
+    /// 10,000 characters, 500 epochs.
+    /// </summary>
+    public static TrainOptions D2lPreset() => new()
+    {
+        Mode = "lstm",
+        Layers = 1,
+        Hidden = 256,
+        Embedding = 0,
+        Epochs = 500,
+        BatchSize = 32,
+        SeqLen = 35,
+        Lr = 1,
+        Optimizer = "sgd",
+        Clip = 1,
+        D2lClipping = true,
+        MaxTokens = 10000,
+        Preset = "d2l",
+    };
 }
