@@ -416,7 +416,7 @@ internal static unsafe class GemmDriver<T>
     /// and the loads, not the arithmetic, set the pace. No horizontal sums are needed, unlike dot products on rows of B.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void PrepackedGemv<TS, TV>(int j0, int j1, T alpha, T* x, T* pre, int k, int n, int kc, int nc, T beta, T* c)
+    internal static void PrepackedGemv<TS, TV>(int j0, int j1, T alpha, T* x, T* pre, int k, int n, int kc, int nc, T beta, T* c, bool reverse)
         where TS : ISimdOps<T, TV>
         where TV : struct
     {
@@ -432,8 +432,12 @@ internal static unsafe class GemmDriver<T>
             var ncurPadded = RoundUp(ncur, nr);
             var from = Math.Max(j0 - jc, 0);
             var to = Math.Min(j1 - jc, ncur);
-            for (var jr = from; jr < to; jr += nr)
+            var panels = (to - from + nr - 1) / nr;
+            for (var q = 0; q < panels; q++)
             {
+                // Alternate steps walk the panels in opposite directions, so the panels read last (still in this
+                // core's L2) are the first ones the next step needs.
+                var jr = from + ((reverse ? panels - 1 - q : q) * nr);
                 TV a0 = TS.Zero, a1 = TS.Zero, b0 = TS.Zero, b1 = TS.Zero, d0 = TS.Zero, d1 = TS.Zero, e0 = TS.Zero, e1 = TS.Zero;
                 for (var pc = 0; pc < k; pc += kc)
                 {

@@ -102,8 +102,11 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
     /// <summary>
     /// <c>C = alpha · A · op(B) + beta · C</c> for A <c>(m × k)</c> with row stride <paramref name="lda"/> and
     /// C <c>(m × n)</c> with row stride <paramref name="ldc"/>; split across threads when the product is large.
+    /// <paramref name="reverse"/> (one row only) walks the panels from the last to the first: a loop that alternates it
+    /// finds the panels it read last still in cache (measured 7–10% faster per step at W_hh = 4 MB). The numbers do
+    /// not depend on it.
     /// </summary>
-    public void Multiply(int m, T alpha, ReadOnlySpan<T> a, int lda, T beta, Span<T> c, int ldc)
+    public void Multiply(int m, T alpha, ReadOnlySpan<T> a, int lda, T beta, Span<T> c, int ldc, bool reverse = false)
     {
         if (m == 0)
         {
@@ -118,7 +121,7 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
         {
             fixed (T* pa = a, pc = c)
             {
-                Run(m, 0, N, alpha, pa, lda, beta, pc, ldc);
+                Run(m, 0, N, alpha, pa, lda, beta, pc, ldc, reverse);
             }
             return;
         }
@@ -135,21 +138,21 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
         {
             var job = t_job ?? new Job();
             t_job = null;
-            job.Set(this, m, alpha, pa, lda, beta, pc, ldc, splitM, chunk);
+            job.Set(this, m, alpha, pa, lda, beta, pc, ldc, splitM, chunk, reverse);
             try
             {
                 WorkerPool.Run(job, parts);
             }
             finally
             {
-                job.Set(null, 0, T.Zero, null, 0, T.Zero, null, 0, false, 0);
+                job.Set(null, 0, T.Zero, null, 0, T.Zero, null, 0, false, 0, false);
                 t_job = job;
             }
         }
     }
 
     /// <summary>Single-threaded <see cref="Multiply"/> restricted to the columns <c>[j0, j1)</c> of C (j0 a multiple of the panel width).</summary>
-    private void Run(int m, int j0, int j1, T alpha, T* a, int lda, T beta, T* c, int ldc)
+    private void Run(int m, int j0, int j1, T alpha, T* a, int lda, T beta, T* c, int ldc, bool reverse)
     {
         var d = data ?? throw new ObjectDisposedException(nameof(PackedMatrix<T>));
         var pre = Aligned(d);
@@ -158,13 +161,13 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
             switch (Isa)
             {
                 case SimdLevel.Avx512:
-                    GemmDriver<T>.PrepackedGemv<Ops512<T>, Vector512<T>>(j0, j1, alpha, a, pre, K, N, Kc, Nc, beta, c);
+                    GemmDriver<T>.PrepackedGemv<Ops512<T>, Vector512<T>>(j0, j1, alpha, a, pre, K, N, Kc, Nc, beta, c, reverse);
                     break;
                 case SimdLevel.Avx2:
-                    GemmDriver<T>.PrepackedGemv<Ops256<T>, Vector256<T>>(j0, j1, alpha, a, pre, K, N, Kc, Nc, beta, c);
+                    GemmDriver<T>.PrepackedGemv<Ops256<T>, Vector256<T>>(j0, j1, alpha, a, pre, K, N, Kc, Nc, beta, c, reverse);
                     break;
                 default:
-                    GemmDriver<T>.PrepackedGemv<OpsScalar<T>, T>(j0, j1, alpha, a, pre, K, N, Kc, Nc, beta, c);
+                    GemmDriver<T>.PrepackedGemv<OpsScalar<T>, T>(j0, j1, alpha, a, pre, K, N, Kc, Nc, beta, c, reverse);
                     break;
             }
             return;
@@ -233,11 +236,11 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
     {
         private PackedMatrix<T>? owner;
         private int m, lda, ldc, chunk;
-        private bool splitM;
+        private bool splitM, reverse;
         private T alpha, beta;
         private T* a, c;
 
-        public void Set(PackedMatrix<T>? owner, int m, T alpha, T* a, int lda, T beta, T* c, int ldc, bool splitM, int chunk)
+        public void Set(PackedMatrix<T>? owner, int m, T alpha, T* a, int lda, T beta, T* c, int ldc, bool splitM, int chunk, bool reverse)
         {
             this.owner = owner;
             this.m = m;
@@ -249,6 +252,7 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
             this.ldc = ldc;
             this.splitM = splitM;
             this.chunk = chunk;
+            this.reverse = reverse;
         }
 
         public override void Execute(int part)
@@ -260,12 +264,12 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
                 var rows = Math.Min(chunk, m - start);
                 if (rows > 0)
                 {
-                    o.Run(rows, 0, o.N, alpha, a + ((nint)start * lda), lda, beta, c + ((nint)start * ldc), ldc);
+                    o.Run(rows, 0, o.N, alpha, a + ((nint)start * lda), lda, beta, c + ((nint)start * ldc), ldc, reverse);
                 }
             }
             else if (start < o.N)
             {
-                o.Run(m, start, Math.Min(o.N, start + chunk), alpha, a, lda, beta, c, ldc);
+                o.Run(m, start, Math.Min(o.N, start + chunk), alpha, a, lda, beta, c, ldc, reverse);
             }
         }
     }

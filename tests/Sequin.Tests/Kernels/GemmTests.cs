@@ -155,6 +155,9 @@ public class GemmTests
                 packed.Multiply(m, 1f, a, k, 0f, c2, n);
                 Gemm.Sgemm(false, true, m, n, k, 1f, a, k, w, k, 0f, want, n);
                 Assert.Equal(c1, c2);
+                var c3 = new float[m * n];
+                packed.Multiply(m, 1f, a, k, 0f, c3, n, reverse: true);
+                Assert.Equal(c1, c3);
                 for (var i = 0; i < want.Length; i++)
                 {
                     Assert.True(Math.Abs(c1[i] - want[i]) <= 1e-4f * (1 + Math.Abs(want[i])), $"m={m} element {i}: {c1[i]} vs {want[i]}");

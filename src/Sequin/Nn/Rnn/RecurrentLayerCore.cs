@@ -545,7 +545,7 @@ internal static class FusedRecurrentLayer
                     var hgs = hg.AsSpan(g0 * gh, rows * gh);
                     if (whhPacked is not null)
                     {
-                        whhPacked!.Multiply(rows, T.One, hp, hout, T.Zero, hgs, gh);
+                        whhPacked!.Multiply(rows, T.One, hp, hout, T.Zero, hgs, gh, reverse: (s & 1) == 1);
                     }
                     else
                     {
