@@ -657,6 +657,8 @@ internal static class FusedRecurrentLayer
                 var dys = dyAll.Span;
                 var whhs = whh.Span;
                 var whrs = whr.Span;
+                // W_hh is used untransposed here (dh = dG · W_hh): packed once for all steps, as in forward.
+                using var whhBack = lay.Steps >= PackMinSteps ? PackedMatrix<T>.Pack(false, gh, hout, whhs, hout) : null;
                 for (var s = lay.Steps - 1; s >= 0; s--)
                 {
                     var t = StepTime(s);
@@ -703,7 +705,14 @@ internal static class FusedRecurrentLayer
                             break;
                     }
                     // dh_{t−1} = dG_hh · W_hh (+ the direct GRU term z ⊙ dh).
-                    Gemm.Compute(false, false, bs, hout, gh, T.One, dghs, gh, whhs, hout, T.Zero, dhs, hout);
+                    if (whhBack is not null)
+                    {
+                        whhBack.Multiply(bs, T.One, dghs, gh, T.Zero, dhs, hout);
+                    }
+                    else
+                    {
+                        Gemm.Compute(false, false, bs, hout, gh, T.One, dghs, gh, whhs, hout, T.Zero, dhs, hout);
+                    }
                     if (gru)
                     {
                         for (var i = 0; i < bs * h; i++)
