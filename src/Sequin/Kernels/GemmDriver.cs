@@ -76,13 +76,8 @@ internal static unsafe class GemmDriver<T>
             return;
         }
 
-        var lanes = isa switch
-        {
-            SimdLevel.Avx512 => Vector512<T>.Count,
-            SimdLevel.Avx2 => Vector256<T>.Count,
-            _ => 1,
-        };
-        var mr = isa switch { SimdLevel.Avx512 => 8, SimdLevel.Avx2 => 6, _ => 4 };
+        var lanes = Lanes(isa);
+        var mr = TileRows(isa);
         var nr = 2 * lanes;
         var small = UseSmallM(m, transB, lanes);
         // Split rows when there are more row tiles than column tiles; the small-M path always splits columns.
@@ -100,6 +95,17 @@ internal static unsafe class GemmDriver<T>
         parts = (dim + chunk - 1) / chunk;
         RunParallel(isa, transA, transB, m, n, k, alpha, (nint)a, lda, (nint)b, ldb, beta, (nint)c, ldc, splitM, dim, chunk, parts);
     }
+
+    /// <summary>Elements of <typeparamref name="T"/> per vector on <paramref name="isa"/> (1 for scalar code).</summary>
+    internal static int Lanes(SimdLevel isa) => isa switch
+    {
+        SimdLevel.Avx512 => Vector512<T>.Count,
+        SimdLevel.Avx2 => Vector256<T>.Count,
+        _ => 1,
+    };
+
+    /// <summary>Rows of the micro-tile on <paramref name="isa"/> (<see cref="ISimdOps{T, TV}.GemmRows"/>).</summary>
+    internal static int TileRows(SimdLevel isa) => isa switch { SimdLevel.Avx512 => 8, SimdLevel.Avx2 => 6, _ => 4 };
 
     /// <summary>
     /// Splits rows (<paramref name="splitM"/>) or columns into <paramref name="parts"/> ranges of <paramref name="chunk"/>
@@ -348,6 +354,30 @@ internal static unsafe class GemmDriver<T>
             {
                 StoreScalar(c + ((nint)i * ldc) + j, tile[(i * nr) + j], alpha, beta);
             }
+        }
+    }
+
+    /// <summary>
+    /// A product against pre-packed B on the calling thread, columns <c>[j0, j1)</c>: one row takes the panel GEMV
+    /// (<paramref name="reverse"/> walks its panels backwards), two to four rows the in-place few-row kernel, more rows
+    /// the packed micro-kernel.
+    /// </summary>
+    internal static void RunPrepacked<TS, TV>(int m, int j0, int j1, T alpha, T* a, int lda, T* pre, int k, int n, int kc, int nc,
+        T beta, T* c, int ldc, bool reverse)
+        where TS : ISimdOps<T, TV>
+        where TV : struct
+    {
+        if (m == 1)
+        {
+            PrepackedGemv<TS, TV>(j0, j1, alpha, a, pre, k, n, kc, nc, beta, c, reverse);
+        }
+        else if (m <= 4)
+        {
+            PrepackedFewRows<TS, TV>(m, j0, j1, alpha, a, lda, pre, k, n, kc, nc, beta, c, ldc);
+        }
+        else
+        {
+            Prepacked<TS, TV>(m, j0, j1, alpha, a, lda, pre, k, n, kc, nc, beta, c, ldc);
         }
     }
 

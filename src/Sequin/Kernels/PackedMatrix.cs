@@ -49,15 +49,6 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
 
     private int Nr { get; }
 
-    private static int Lanes(SimdLevel isa) => isa switch
-    {
-        SimdLevel.Avx512 => Vector512<T>.Count,
-        SimdLevel.Avx2 => Vector256<T>.Count,
-        _ => 1,
-    };
-
-    private static int Rows(SimdLevel isa) => isa switch { SimdLevel.Avx512 => 8, SimdLevel.Avx2 => 6, _ => 4 };
-
     /// <summary>
     /// Packs op(B): B stored <c>(k × n)</c> with row stride <paramref name="ldb"/>, or <c>(n × k)</c> when
     /// <paramref name="transB"/> (the layout of a weight matrix used as <c>x · Wᵀ</c>).
@@ -65,7 +56,7 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
     public static PackedMatrix<T> Pack(bool transB, int k, int n, ReadOnlySpan<T> b, int ldb)
     {
         var isa = Simd.Current;
-        var nr = 2 * Lanes(isa);
+        var nr = 2 * GemmDriver<T>.Lanes(isa);
         var kc = GemmDriver<T>.KC;
         var nc = GemmDriver<T>.NC;
         var padded = (n + nr - 1) / nr * nr;
@@ -125,7 +116,7 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
             }
             return;
         }
-        var mr = Rows(Isa);
+        var mr = GemmDriver<T>.TileRows(Isa);
         var rowTiles = (m + mr - 1) / mr;
         var colTiles = (N + Nr - 1) / Nr;
         var splitM = rowTiles >= colTiles;
@@ -156,48 +147,16 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
     {
         var d = data ?? throw new ObjectDisposedException(nameof(PackedMatrix<T>));
         var pre = Aligned(d);
-        if (m == 1)
-        {
-            switch (Isa)
-            {
-                case SimdLevel.Avx512:
-                    GemmDriver<T>.PrepackedGemv<Ops512<T>, Vector512<T>>(j0, j1, alpha, a, pre, K, N, Kc, Nc, beta, c, reverse);
-                    break;
-                case SimdLevel.Avx2:
-                    GemmDriver<T>.PrepackedGemv<Ops256<T>, Vector256<T>>(j0, j1, alpha, a, pre, K, N, Kc, Nc, beta, c, reverse);
-                    break;
-                default:
-                    GemmDriver<T>.PrepackedGemv<OpsScalar<T>, T>(j0, j1, alpha, a, pre, K, N, Kc, Nc, beta, c, reverse);
-                    break;
-            }
-            return;
-        }
-        if (m <= 4)
-        {
-            switch (Isa)
-            {
-                case SimdLevel.Avx512:
-                    GemmDriver<T>.PrepackedFewRows<Ops512<T>, Vector512<T>>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc);
-                    break;
-                case SimdLevel.Avx2:
-                    GemmDriver<T>.PrepackedFewRows<Ops256<T>, Vector256<T>>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc);
-                    break;
-                default:
-                    GemmDriver<T>.PrepackedFewRows<OpsScalar<T>, T>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc);
-                    break;
-            }
-            return;
-        }
         switch (Isa)
         {
             case SimdLevel.Avx512:
-                GemmDriver<T>.Prepacked<Ops512<T>, Vector512<T>>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc);
+                GemmDriver<T>.RunPrepacked<Ops512<T>, Vector512<T>>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc, reverse);
                 break;
             case SimdLevel.Avx2:
-                GemmDriver<T>.Prepacked<Ops256<T>, Vector256<T>>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc);
+                GemmDriver<T>.RunPrepacked<Ops256<T>, Vector256<T>>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc, reverse);
                 break;
             default:
-                GemmDriver<T>.Prepacked<OpsScalar<T>, T>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc);
+                GemmDriver<T>.RunPrepacked<OpsScalar<T>, T>(m, j0, j1, alpha, a, lda, pre, K, N, Kc, Nc, beta, c, ldc, reverse);
                 break;
         }
     }

@@ -181,31 +181,19 @@ internal static class FusedRecurrentLayer
 
         private long Work => (long)layout.Rows * g * hidden * (inputSize + hout);
 
-        /// <summary>Whether backward can be called: grad mode is on and some input requires grad. Otherwise nothing is saved.</summary>
-        private bool NeedsGrad
+        /// <summary>Every tensor the fused node differentiates, in the order its backward returns gradients.</summary>
+        private Tensor[] Inputs()
         {
-            get
+            var inputs = new List<Tensor> { x, h0 };
+            if (c0 is not null)
             {
-                if (!NoGrad.IsGradEnabled)
-                {
-                    return false;
-                }
-                if (x.RequiresGrad || h0.RequiresGrad || (c0?.RequiresGrad ?? false))
-                {
-                    return true;
-                }
-                foreach (var w in weights)
-                {
-                    foreach (var t in w.All())
-                    {
-                        if (t.RequiresGrad)
-                        {
-                            return true;
-                        }
-                    }
-                }
-                return false;
+                inputs.Add(c0);
             }
+            foreach (var w in weights)
+            {
+                inputs.AddRange(w.All());
+            }
+            return [.. inputs];
         }
 
         /// <summary>Runs <paramref name="action"/>(0 .. parts−1) on the worker pool when the layer is large enough, else in order.</summary>
@@ -250,7 +238,9 @@ internal static class FusedRecurrentLayer
             var cnSize = lstm ? dirs * b * hidden : 0;
             var flat = Tensor.Uninitialized([ySize + hnSize + cnSize], x.DType);
             var fm = new Memory<T>(flat.Data<T>(), 0, flat.Numel);
-            var save = NeedsGrad;
+            var inputArray = Inputs();
+            // Backward can only be called when grad mode is on and some input requires grad; otherwise nothing is saved.
+            var save = NoGrad.IsGradEnabled && inputArray.Any(t => t.RequiresGrad);
             var steps = layout.Steps;
             // Inference projects the inputs a chunk of steps at a time (the chunk stays in cache); training keeps them all.
             var chunk = save ? Math.Max(1, steps) : Math.Clamp(ChunkRows / Math.Max(1, b), 1, Math.Max(1, steps));
@@ -286,28 +276,14 @@ internal static class FusedRecurrentLayer
                 }
             }
 
+            if (save)
+            {
+                flat = Tensor.Record(flat, lstm ? "LstmFusedBackward" : mode == RecurrentMode.Gru ? "GruFusedBackward" : "RnnFusedBackward",
+                    inputArray, grad => Backward(grad, inputArray.Length));
+            }
             var y = flat.Narrow(0, 0, ySize).View(n, dirs * hout);
             var hn = flat.Narrow(0, ySize, hnSize).View(dirs, b, hout);
             var cn = lstm ? flat.Narrow(0, ySize + hnSize, cnSize).View(dirs, b, hidden) : null;
-            if (!save)
-            {
-                return (y, hn, cn);
-            }
-            var inputs = new List<Tensor> { x, h0 };
-            if (c0 is not null)
-            {
-                inputs.Add(c0);
-            }
-            foreach (var w in weights)
-            {
-                inputs.AddRange(w.All());
-            }
-            var inputArray = inputs.ToArray();
-            flat = Tensor.Record(flat, lstm ? "LstmFusedBackward" : mode == RecurrentMode.Gru ? "GruFusedBackward" : "RnnFusedBackward",
-                inputArray, grad => Backward(grad, inputArray.Length));
-            y = flat.Narrow(0, 0, ySize).View(n, dirs * hout);
-            hn = flat.Narrow(0, ySize, hnSize).View(dirs, b, hout);
-            cn = lstm ? flat.Narrow(0, ySize + hnSize, cnSize).View(dirs, b, hidden) : null;
             return (y, hn, cn);
         }
 
