@@ -242,25 +242,34 @@ internal static class FusedRecurrentLayer
             // Backward can only be called when grad mode is on and some input requires grad; otherwise nothing is saved.
             var save = NoGrad.IsGradEnabled && inputArray.Any(t => t.RequiresGrad);
             var steps = layout.Steps;
-            // Inference projects the inputs a chunk of steps at a time (the chunk stays in cache); training keeps them all.
-            var chunk = save ? Math.Max(1, steps) : Math.Clamp(ChunkRows / Math.Max(1, b), 1, Math.Max(1, steps));
             var groups = GroupsPerDirection();
+            var units = dirs * groups;
+            var rowsPerGroup = (b + groups - 1) / groups;
+            // Inference projects the inputs a chunk of steps at a time (the chunk stays in cache); training keeps them all.
+            var chunk = save ? Math.Max(1, steps) : Math.Clamp(ChunkRows / Math.Max(1, rowsPerGroup), 1, Math.Max(1, steps));
             try
             {
                 foreach (var d in dir)
                 {
-                    d.Begin(save, chunk, fm[..ySize]);
+                    d.Begin(save, chunk, fm[..ySize], groups, rowsPerGroup);
                 }
-                var units = dirs * groups;
-                var rowsPerGroup = (b + groups - 1) / groups;
-                for (var s0 = 0; s0 < steps; s0 += chunk)
+                if (save)
                 {
-                    var s1 = Math.Min(steps, s0 + chunk);
-                    ForEachDirection(d => d.ProjectInputs(s0, s1));
+                    ForEachDirection(d => d.ProjectInputs());
                     ForEach(units, u =>
                     {
                         var g0 = (u % groups) * rowsPerGroup;
-                        dir[u / groups].RunSteps(s0, s1, g0, Math.Min(b, g0 + rowsPerGroup));
+                        dir[u / groups].RunSteps(0, steps, g0, Math.Min(b, g0 + rowsPerGroup), default);
+                    });
+                }
+                else
+                {
+                    // Each (direction, row group) unit projects its own inputs chunk by chunk and runs its steps on one
+                    // thread: one parallel job per layer call, no synchronisation between chunks or steps.
+                    ForEach(units, u =>
+                    {
+                        var g0 = (u % groups) * rowsPerGroup;
+                        dir[u / groups].RunChunks(u % groups, chunk, g0, Math.Min(b, g0 + rowsPerGroup));
                     });
                 }
                 foreach (var d in dir)
@@ -374,8 +383,8 @@ internal static class FusedRecurrentLayer
             private T[] hg = [];      // (B, G·H) rented: W_hh h
             private T[] hnTmp = [];   // (B, H) rented, GRU inference: W_hn h + b_hn
             private T[] hrTmp = [];   // (B, H) rented, LSTM projection inference: h before W_hr
-            private T[] xg = [];      // inference: (chunk rows, G·H) rented input projections; training: = gates
-            private int xgRow0;       // first packed row held in xg
+            private T[][] xgGroup = [];  // inference, per row group: (chunk rows, G·H) rented input projections
+            private T[][] xinGroup = []; // inference, per row group: (chunk rows, input) the group's input rows, gathered
             private PackedMatrix<T>? whhPacked;
             private PackedMatrix<T>? wihPacked;
 
@@ -391,7 +400,7 @@ internal static class FusedRecurrentLayer
             }
 
             /// <summary>Allocates the saved activations (training) or rents scratch (inference), packs weights and loads h_0/c_0.</summary>
-            public void Begin(bool saveForBackward, int chunkSteps, Memory<T> y)
+            public void Begin(bool saveForBackward, int chunkSteps, Memory<T> y, int groups, int rowsPerGroup)
             {
                 var lay = r.layout;
                 int n = lay.Rows, b = lay.Batch, h = r.hidden, hout = r.hout, gh = r.g * h;
@@ -411,20 +420,20 @@ internal static class FusedRecurrentLayer
                     {
                         hn = GC.AllocateUninitializedArray<T>(n * h);
                     }
-                    xg = gates;
                 }
                 else
                 {
-                    var maxRows = 0;
-                    for (var s0 = 0; s0 < lay.Steps; s0 += chunkSteps)
+                    var maxRows = Math.Min(chunkSteps, lay.Steps) * Math.Min(rowsPerGroup, b);
+                    xgGroup = new T[groups][];
+                    xinGroup = new T[groups][];
+                    for (var i = 0; i < groups; i++)
                     {
-                        var (r0, r1) = ChunkRowRange(s0, Math.Min(lay.Steps, s0 + chunkSteps));
-                        maxRows = Math.Max(maxRows, r1 - r0);
+                        xgGroup[i] = Rent(maxRows * gh);
+                        xinGroup[i] = Rent(maxRows * r.inputSize);
                     }
-                    xg = Rent(maxRows * gh);
                     hnTmp = r.mode == RecurrentMode.Gru ? Rent(b * h) : [];
                     hrTmp = r.proj > 0 ? Rent(b * h) : [];
-                    if (chunkSteps < lay.Steps)
+                    if (chunkSteps < lay.Steps || groups > 1)
                     {
                         wihPacked = PackedMatrix<T>.Pack(true, r.inputSize, gh, Wih.Span, r.inputSize);
                     }
@@ -453,25 +462,15 @@ internal static class FusedRecurrentLayer
                 }
             }
 
-            /// <summary>The packed rows of steps <c>[s0, s1)</c> of this direction (contiguous in either time order).</summary>
-            private (int From, int To) ChunkRowRange(int s0, int s1)
-            {
-                var lay = r.layout;
-                var ta = StepTime(s0);
-                var tb = StepTime(s1 - 1);
-                var first = Math.Min(ta, tb);
-                var last = Math.Max(ta, tb);
-                return (lay.Offsets[first], lay.Offsets[last] + lay.BatchSizes[last]);
-            }
+            /// <summary>Training: X·W_ihᵀ + b_ih for every row, into the saved gates.</summary>
+            public void ProjectInputs() => Project(r.xm.Span, r.layout.Rows, gates);
 
-            /// <summary>X·W_ihᵀ + b_ih for the rows of steps <c>[s0, s1)</c>, into <see cref="xg"/>.</summary>
-            public void ProjectInputs(int s0, int s1)
+            /// <summary><c>dst = xs · W_ihᵀ + b_ih</c> for <paramref name="rows"/> rows of input.</summary>
+            private void Project(ReadOnlySpan<T> xs, int rows, Span<T> dst)
             {
                 int gh = r.g * r.hidden, inp = r.inputSize;
-                var (r0, r1) = ChunkRowRange(s0, s1);
-                xgRow0 = save ? 0 : r0;
-                var rows = r1 - r0;
-                var dst = xg.AsSpan((r0 - xgRow0) * gh, rows * gh);
+                dst = dst[..(rows * gh)];
+                xs = xs[..(rows * inp)];
                 var bi = bih.Span;
                 if (!bi.IsEmpty)
                 {
@@ -481,7 +480,6 @@ internal static class FusedRecurrentLayer
                     }
                 }
                 var beta = bi.IsEmpty ? T.Zero : T.One;
-                var xs = r.xm.Span.Slice(r0 * inp, rows * inp);
                 if (wihPacked is not null)
                 {
                     wihPacked.Multiply(rows, T.One, xs, inp, beta, dst, gh);
@@ -492,8 +490,47 @@ internal static class FusedRecurrentLayer
                 }
             }
 
-            /// <summary>Steps <c>[s0, s1)</c> for the batch rows <c>[g0, g1)</c> (sorted positions); groups touch disjoint rows.</summary>
-            public void RunSteps(int s0, int s1, int g0, int g1)
+            /// <summary>
+            /// Inference for the batch rows <c>[g0, g1)</c> (row group <paramref name="group"/>): for each chunk of
+            /// <paramref name="chunkSteps"/> steps, gathers the group's input rows in step order, projects them with one
+            /// GEMM and runs the steps.
+            /// </summary>
+            public void RunChunks(int group, int chunkSteps, int g0, int g1)
+            {
+                var lay = r.layout;
+                var inp = r.inputSize;
+                var xin = xinGroup[group];
+                var xgs = xgGroup[group];
+                var xs = r.xm.Span;
+                for (var s0 = 0; s0 < lay.Steps; s0 += chunkSteps)
+                {
+                    var s1 = Math.Min(lay.Steps, s0 + chunkSteps);
+                    var n = 0;
+                    for (var s = s0; s < s1; s++)
+                    {
+                        var t = StepTime(s);
+                        var rows = Math.Min(g1, lay.BatchSizes[t]) - g0;
+                        if (rows > 0)
+                        {
+                            xs.Slice((lay.Offsets[t] + g0) * inp, rows * inp).CopyTo(xin.AsSpan(n * inp));
+                            n += rows;
+                        }
+                    }
+                    if (n == 0)
+                    {
+                        continue;
+                    }
+                    Project(xin, n, xgs);
+                    RunSteps(s0, s1, g0, g1, xgs);
+                }
+            }
+
+            /// <summary>
+            /// Steps <c>[s0, s1)</c> for the batch rows <c>[g0, g1)</c> (sorted positions); groups touch disjoint rows.
+            /// The input projections come from <paramref name="chunk"/> (the group's rows in step order, as
+            /// <see cref="RunChunks"/> lays them out) or, when it is empty, from the saved gates by packed row (training).
+            /// </summary>
+            public void RunSteps(int s0, int s1, int g0, int g1, Span<T> chunk)
             {
                 var lay = r.layout;
                 int h = r.hidden, hout = r.hout, gh = r.g * h;
@@ -502,6 +539,7 @@ internal static class FusedRecurrentLayer
                 var bhhs = bhh.Span;
                 var whrs = whr.Span;
                 var ys = yAll.Span;
+                var cursor = 0; // rows of the chunk used so far
                 for (var s = s0; s < s1; s++)
                 {
                     var t = StepTime(s);
@@ -527,7 +565,8 @@ internal static class FusedRecurrentLayer
                     {
                         Gemm.Compute(false, true, rows, gh, hout, T.One, hp, hout, whhs, hout, T.Zero, hgs, gh);
                     }
-                    var gt = xg.AsSpan((row - xgRow0) * gh, rows * gh);
+                    var gt = chunk.IsEmpty ? gates.AsSpan(row * gh, rows * gh) : chunk.Slice(cursor * gh, rows * gh);
+                    cursor += rows;
                     var cs = r.lstm ? cState.AsSpan(g0 * h, rows * h) : default;
                     // Where h before the projection goes: the saved copy (training), a scratch row (projection), or the state itself.
                     var hr = save ? hraw.AsSpan(row * h, rows * h) : r.proj > 0 ? hrTmp.AsSpan(g0 * h, rows * h) : hp;
@@ -591,10 +630,12 @@ internal static class FusedRecurrentLayer
             /// <summary>Returns rented scratch and packed weights (the saved activations of training stay).</summary>
             public void ReleaseScratch()
             {
-                if (!save)
+                for (var i = 0; i < xgGroup.Length; i++)
                 {
-                    Return(ref xg);
+                    Return(ref xgGroup[i]);
+                    Return(ref xinGroup[i]);
                 }
+                xgGroup = xinGroup = [];
                 Return(ref hState);
                 Return(ref cState);
                 Return(ref hg);
