@@ -17,9 +17,13 @@ internal abstract class PoolWork
 /// <remarks>
 /// One job runs at a time. A call made while a job is running (from another thread, or nested inside a part, including a part that runs on the caller) runs
 /// all its parts on the calling thread, so nested parallelism degrades to serial code instead of deadlocking.
-/// Nothing is allocated per job: the job's identity, part count and next unclaimed part live in one 64-bit word
-/// that workers claim from with compare-and-swap, so a worker that wakes late can never run a part of a newer job
-/// under an older job's description.
+/// Parts have affinity: the caller starts with part 0 and worker <c>w</c> with part <c>w</c>, so a loop that
+/// issues the same split at every step (a one-row product over the columns of W_hh) finds each range of the weights
+/// in the cache of the core that read it last; a participant that finishes early takes the parts nobody has claimed.
+/// Nothing is allocated per job: the job's generation and part count live in one 64-bit word, and each part is
+/// claimed by a compare-and-swap that raises its slot to the job's generation. Slots only grow, so a worker that
+/// wakes late (holding an older generation) finds every part of its job already claimed and can never run a part of
+/// a newer job under an older job's description.
 /// </remarks>
 internal static class WorkerPool
 {
@@ -35,8 +39,11 @@ internal static class WorkerPool
     private static int s_pending;
     private static Exception? s_error;
 
-    // generation (high 32 bits) | parts (bits 16..31) | next unclaimed part (bits 0..15)
+    // generation (high 32 bits) | parts (bits 0..31)
     private static long s_state;
+
+    // s_claims[p] = the newest generation whose part p has been claimed (grown by the caller, old values copied).
+    private static long[] s_claims = new long[8];
 
     /// <summary>Number of worker threads started so far (the caller is not counted).</summary>
     internal static int Workers => Volatile.Read(ref s_workers);
@@ -57,22 +64,25 @@ internal static class WorkerPool
         }
         try
         {
-            if (parts > 0xFFFF)
-            {
-                throw new ArgumentOutOfRangeException(nameof(parts), parts, "WorkerPool: at most 65535 parts per job.");
-            }
             EnsureWorkers(parts - 1);
+            if (s_claims.Length < parts)
+            {
+                // Every older job has finished, so all its slots are final: the copy keeps a late worker from claiming.
+                var grown = new long[Math.Max(parts, s_claims.Length * 2)];
+                s_claims.CopyTo(grown, 0);
+                Volatile.Write(ref s_claims, grown);
+            }
             s_work = work;
             s_error = null;
             Volatile.Write(ref s_pending, parts);
             var generation = (s_state >> 32) + 1;
-            Interlocked.Exchange(ref s_state, (generation << 32) | ((long)parts << 16));
+            Interlocked.Exchange(ref s_state, (generation << 32) | (uint)parts);
             var sleeping = Volatile.Read(ref s_sleeping);
             if (sleeping > 0)
             {
                 Wake.Release(Math.Min(sleeping, parts - 1));
             }
-            Drain(generation);
+            Drain(generation, parts, 0);
             var spin = new SpinWait();
             while (Volatile.Read(ref s_pending) != 0)
             {
@@ -91,26 +101,25 @@ internal static class WorkerPool
         }
     }
 
-    /// <summary>Claims and runs parts of job <paramref name="generation"/> until none is left.</summary>
-    private static void Drain(long generation)
+    /// <summary>
+    /// Claims and runs the unclaimed parts of job <paramref name="generation"/>, starting from part
+    /// <paramref name="self"/> (the participant's own part: 0 for the caller, w for worker w).
+    /// </summary>
+    private static void Drain(long generation, int parts, int self)
     {
-        while (true)
+        var claims = Volatile.Read(ref s_claims);
+        var p = self % parts;
+        for (var k = 0; k < parts; k++, p = p + 1 == parts ? 0 : p + 1)
         {
-            var state = Volatile.Read(ref s_state);
-            var parts = (int)((state >> 16) & 0xFFFF);
-            var next = (int)(state & 0xFFFF);
-            if ((state >> 32) != generation || next >= parts)
-            {
-                return;
-            }
-            if (Interlocked.CompareExchange(ref s_state, state + 1, state) != state)
+            var seen = Volatile.Read(ref claims[p]);
+            if (seen >= generation || Interlocked.CompareExchange(ref claims[p], generation, seen) != seen)
             {
                 continue;
             }
             // The job cannot finish while this claimed part is pending, so s_work is this generation's work.
             try
             {
-                s_work!.Execute(next);
+                s_work!.Execute(p);
             }
             catch (Exception e)
             {
@@ -133,7 +142,8 @@ internal static class WorkerPool
         {
             while (s_workers < wanted)
             {
-                var thread = new Thread(WorkerLoop)
+                var index = s_workers + 1;
+                var thread = new Thread(() => WorkerLoop(index))
                 {
                     IsBackground = true,
                     Name = $"Sequin worker {s_workers + 1}",
@@ -144,15 +154,15 @@ internal static class WorkerPool
         }
     }
 
-    private static void WorkerLoop()
+    private static void WorkerLoop(int self)
     {
         var seen = Volatile.Read(ref s_state) >> 32;
         while (true)
         {
             var start = Stopwatch.GetTimestamp();
             var spins = 0;
-            long generation;
-            while ((generation = Volatile.Read(ref s_state) >> 32) == seen)
+            long state, generation;
+            while ((generation = (state = Volatile.Read(ref s_state)) >> 32) == seen)
             {
                 if ((++spins & 63) == 0 && Stopwatch.GetTimestamp() - start > SpinTicks)
                 {
@@ -170,7 +180,7 @@ internal static class WorkerPool
                 }
             }
             seen = generation;
-            Drain(generation);
+            Drain(generation, (int)(uint)state, self);
         }
     }
 }

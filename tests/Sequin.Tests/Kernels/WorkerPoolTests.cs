@@ -24,6 +24,19 @@ public class WorkerPoolTests
         }
     }
 
+    [Fact]
+    public void PartCountsBeyondTheClaimSlots_RunEveryPartExactlyOnce()
+    {
+        // The per-part claim slots start small and grow while workers may still be spinning on older jobs.
+        for (var job = 0; job < 2000; job++)
+        {
+            var parts = job % 40 == 39 ? 9 + (job % 300) : 1 + (job % 5);
+            var work = new CountingWork(parts);
+            WorkerPool.Run(work, parts);
+            Assert.All(work.Hits, h => Assert.Equal(1, h));
+        }
+    }
+
     private sealed class NestedWork : PoolWork
     {
         public int Inner;
