@@ -43,6 +43,7 @@ internal static class LayerQuick
         var times = new List<double>();
         for (var i = 0; i < 30; i++)
         {
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
             var sw = Stopwatch.StartNew();
             if (m is LSTM l)
             {
@@ -55,7 +56,8 @@ internal static class LayerQuick
             times.Add(sw.Elapsed.TotalMilliseconds);
             if (Environment.GetEnvironmentVariable("SEQUIN_TRACE") is not null)
             {
-                Console.WriteLine($"  {sw.Elapsed.TotalMilliseconds:F2} ms  gen0 {GC.CollectionCount(0)} gen2 {GC.CollectionCount(2)}");
+                var mb = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1e6;
+                Console.WriteLine($"  {sw.Elapsed.TotalMilliseconds:F2} ms  allocated {mb:F2} MB  gen0 {GC.CollectionCount(0)} gen2 {GC.CollectionCount(2)}");
             }
         }
         times.Sort();
