@@ -83,11 +83,7 @@ internal static class WorkerPool
                 Wake.Release(Math.Min(sleeping, parts - 1));
             }
             Drain(generation, parts, 0);
-            var spin = new SpinWait();
-            while (Volatile.Read(ref s_pending) != 0)
-            {
-                spin.SpinOnce(sleep1Threshold: -1);
-            }
+            WaitForParts();
             s_work = null;
             if (s_error is { } error)
             {
@@ -98,6 +94,30 @@ internal static class WorkerPool
         finally
         {
             Gate.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Waits until every part has finished: a plain spin first (the other parts of a per-step job end within
+    /// microseconds, and <see cref="SpinWait"/> starts yielding to the OS after about ten rounds, each a system call),
+    /// then <see cref="SpinWait"/>'s yielding spin for long waits.
+    /// </summary>
+    private static void WaitForParts()
+    {
+        var start = Stopwatch.GetTimestamp();
+        var spins = 0;
+        while (Volatile.Read(ref s_pending) != 0)
+        {
+            if ((++spins & 63) == 0 && Stopwatch.GetTimestamp() - start > SpinTicks)
+            {
+                var spin = new SpinWait();
+                while (Volatile.Read(ref s_pending) != 0)
+                {
+                    spin.SpinOnce(sleep1Threshold: -1);
+                }
+                return;
+            }
+            Thread.SpinWait(4);
         }
     }
 

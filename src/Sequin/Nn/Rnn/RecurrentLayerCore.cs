@@ -375,6 +375,13 @@ internal static class FusedRecurrentLayer
 
             private int StepTime(int s) => Reverse ? r.layout.Steps - 1 - s : s;
 
+            /// <summary>
+            /// Inference of a single forward direction without projection: each step's h is written straight into the
+            /// output rows and read back from there as h_{t−1}, instead of being kept in a state buffer and copied out
+            /// (one copy of the whole output per call). Output rows are then contiguous: row stride = hidden.
+            /// </summary>
+            private bool Direct => !save && r.dirs == 1 && r.proj == 0 && r.layout.Steps > 0;
+
             // Forward state of one call.
             private bool save;
             private Memory<T> yAll;
@@ -551,7 +558,11 @@ internal static class FusedRecurrentLayer
                         continue;
                     }
                     var row = off + g0; // packed row of the group's first sequence at this step
-                    var hp = hState.AsSpan(g0 * hout, rows * hout);
+                    // h_{t−1}: the state, or (direct) the previous step's output rows; in a forward pass the rows active
+                    // now were active at the previous step too, at the same positions.
+                    var hp = Direct && s > 0
+                        ? ys.Slice((lay.Offsets[t - 1] + g0) * hout, rows * hout)
+                        : hState.AsSpan(g0 * hout, rows * hout);
                     if (save)
                     {
                         hp.CopyTo(hprev.AsSpan(row * hout, rows * hout));
@@ -569,7 +580,11 @@ internal static class FusedRecurrentLayer
                     cursor += rows;
                     var cs = r.lstm ? cState.AsSpan(g0 * h, rows * h) : default;
                     // Where h before the projection goes: the saved copy (training), a scratch row (projection), or the state itself.
-                    var hr = save ? hraw.AsSpan(row * h, rows * h) : r.proj > 0 ? hrTmp.AsSpan(g0 * h, rows * h) : hp;
+                    // Direct: straight into this step's output rows.
+                    var hr = save ? hraw.AsSpan(row * h, rows * h)
+                        : r.proj > 0 ? hrTmp.AsSpan(g0 * h, rows * h)
+                        : Direct ? ys.Slice(row * hout, rows * hout)
+                        : hp;
                     switch (r.mode)
                     {
                         case RecurrentMode.Lstm:
@@ -602,7 +617,7 @@ internal static class FusedRecurrentLayer
                     {
                         hr.CopyTo(hp);
                     }
-                    for (var i = 0; i < rows; i++)
+                    for (var i = 0; i < rows && !Direct; i++)
                     {
                         hp.Slice(i * hout, hout).CopyTo(ys.Slice((row + i) * ld + Index * hout, hout));
                     }
@@ -614,6 +629,20 @@ internal static class FusedRecurrentLayer
             {
                 var lay = r.layout;
                 int b = lay.Batch, h = r.hidden, hout = r.hout;
+                if (Direct)
+                {
+                    // h_n of each sequence is its output row at its last step (sequences are sorted longest first).
+                    var ys = yAll.Span;
+                    var last = lay.Steps - 1;
+                    for (var i = 0; i < b; i++)
+                    {
+                        while (lay.BatchSizes[last] <= i)
+                        {
+                            last--;
+                        }
+                        ys.Slice((lay.Offsets[last] + i) * hout, hout).CopyTo(hState.AsSpan(i * hout, hout));
+                    }
+                }
                 var hns = hnAll.Span;
                 var cns = cnAll.Span;
                 for (var i = 0; i < b; i++)
