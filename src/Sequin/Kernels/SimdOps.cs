@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Sequin.Kernels;
@@ -43,6 +44,30 @@ internal unsafe interface ISimdOps<T, TV>
 
     /// <summary>Sum of the lanes.</summary>
     static abstract T Sum(TV v);
+
+    /// <summary>Every lane 1.</summary>
+    static abstract TV One { get; }
+
+    /// <summary>
+    /// The vector at <c>s[i]</c>. The vector widths do not check the span (the gate kernels check the lengths once per
+    /// call); the scalar one indexes it, so a span shorter than the shapes fails there.
+    /// </summary>
+    static abstract TV Load(ReadOnlySpan<T> s, int i);
+
+    /// <summary>Stores <paramref name="v"/> at <c>s[i]</c>, checked like <see cref="Load(ReadOnlySpan{T}, int)"/>.</summary>
+    static abstract void Store(Span<T> s, int i, TV v);
+
+    /// <summary>Lane-wise difference.</summary>
+    static abstract TV Sub(TV a, TV b);
+
+    /// <summary>Lane-wise <c>test &gt; 0 ? value : 0</c> (a NaN or −0 test gives +0): relu and its derivative.</summary>
+    static abstract TV SelectPositive(TV test, TV value);
+
+    /// <summary>Lane-wise logistic sigmoid (vectors: <see cref="VecMath512"/>/<see cref="VecMath256"/>; scalar: <see cref="RecurrentKernels.Sigmoid{T}(T)"/>).</summary>
+    static abstract TV Sigmoid(TV x);
+
+    /// <summary>Lane-wise tanh (vectors: <see cref="VecMath512"/>/<see cref="VecMath256"/>; scalar: <c>T.Tanh</c>).</summary>
+    static abstract TV Tanh(TV x);
 }
 
 /// <summary>512-bit operations (AVX-512F).</summary>
@@ -80,6 +105,31 @@ internal readonly unsafe struct Ops512<T> : ISimdOps<T, Vector512<T>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Vector512<T> v) => Vector512.Sum(v);
+
+    public static Vector512<T> One => Vector512<T>.One;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Load(ReadOnlySpan<T> s, int i) => Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Span<T> s, int i, Vector512<T> v) => v.StoreUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Sub(Vector512<T> a, Vector512<T> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> SelectPositive(Vector512<T> test, Vector512<T> value)
+        => Vector512.ConditionalSelect(Vector512.GreaterThan(test, Vector512<T>.Zero), value, Vector512<T>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Sigmoid(Vector512<T> x) => typeof(T) == typeof(float)
+        ? VecMath512.Sigmoid(x.As<T, float>()).As<float, T>()
+        : VecMath512.Sigmoid(x.As<T, double>()).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Tanh(Vector512<T> x) => typeof(T) == typeof(float)
+        ? VecMath512.Tanh(x.As<T, float>()).As<float, T>()
+        : VecMath512.Tanh(x.As<T, double>()).As<double, T>();
 }
 
 /// <summary>256-bit operations (AVX2 + FMA3).</summary>
@@ -117,6 +167,31 @@ internal readonly unsafe struct Ops256<T> : ISimdOps<T, Vector256<T>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Vector256<T> v) => Vector256.Sum(v);
+
+    public static Vector256<T> One => Vector256<T>.One;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Load(ReadOnlySpan<T> s, int i) => Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Span<T> s, int i, Vector256<T> v) => v.StoreUnsafe(ref MemoryMarshal.GetReference(s), (nuint)i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Sub(Vector256<T> a, Vector256<T> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> SelectPositive(Vector256<T> test, Vector256<T> value)
+        => Vector256.ConditionalSelect(Vector256.GreaterThan(test, Vector256<T>.Zero), value, Vector256<T>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Sigmoid(Vector256<T> x) => typeof(T) == typeof(float)
+        ? VecMath256.Sigmoid(x.As<T, float>()).As<float, T>()
+        : VecMath256.Sigmoid(x.As<T, double>()).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Tanh(Vector256<T> x) => typeof(T) == typeof(float)
+        ? VecMath256.Tanh(x.As<T, float>()).As<float, T>()
+        : VecMath256.Tanh(x.As<T, double>()).As<double, T>();
 }
 
 /// <summary>Scalar "vectors" of one element: the portable fallback.</summary>
@@ -147,4 +222,24 @@ internal readonly unsafe struct OpsScalar<T> : ISimdOps<T, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(T v) => v;
+
+    public static T One => T.One;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Load(ReadOnlySpan<T> s, int i) => s[i];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Span<T> s, int i, T v) => s[i] = v;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Sub(T a, T b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T SelectPositive(T test, T value) => test > T.Zero ? value : T.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Sigmoid(T x) => RecurrentKernels.Sigmoid(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Tanh(T x) => T.Tanh(x);
 }
