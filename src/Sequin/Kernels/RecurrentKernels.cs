@@ -62,13 +62,13 @@ public static partial class RecurrentKernels
         {
             if (level == SimdLevel.Avx512)
             {
-                j0 = RnnForwardBody<T, Ops512<T>, Vector512<T>>(relu, xg, hg, bhh, h, batch, hidden, j0);
+                j0 = Bodies<T, Ops512<T>, Vector512<T>>.RnnForward(relu, xg, hg, bhh, h, batch, hidden, j0);
             }
-            j0 = RnnForwardBody<T, Ops256<T>, Vector256<T>>(relu, xg, hg, bhh, h, batch, hidden, j0);
+            j0 = Bodies<T, Ops256<T>, Vector256<T>>.RnnForward(relu, xg, hg, bhh, h, batch, hidden, j0);
         }
         if (j0 < hidden)
         {
-            RnnForwardBody<T, OpsScalar<T>, T>(relu, xg, hg, bhh, h, batch, hidden, j0);
+            Bodies<T, OpsScalar<T>, T>.RnnForward(relu, xg, hg, bhh, h, batch, hidden, j0);
         }
     }
 
@@ -86,13 +86,13 @@ public static partial class RecurrentKernels
         {
             if (level == SimdLevel.Avx512)
             {
-                i0 = RnnBackwardBody<T, Ops512<T>, Vector512<T>>(relu, dh, h, dpre, n, i0);
+                i0 = Bodies<T, Ops512<T>, Vector512<T>>.RnnBackward(relu, dh, h, dpre, n, i0);
             }
-            i0 = RnnBackwardBody<T, Ops256<T>, Vector256<T>>(relu, dh, h, dpre, n, i0);
+            i0 = Bodies<T, Ops256<T>, Vector256<T>>.RnnBackward(relu, dh, h, dpre, n, i0);
         }
         if (i0 < n)
         {
-            RnnBackwardBody<T, OpsScalar<T>, T>(relu, dh, h, dpre, n, i0);
+            Bodies<T, OpsScalar<T>, T>.RnnBackward(relu, dh, h, dpre, n, i0);
         }
     }
 
@@ -113,13 +113,13 @@ public static partial class RecurrentKernels
         {
             if (level == SimdLevel.Avx512)
             {
-                j0 = LstmForwardBody<T, Ops512<T>, Vector512<T>>(xg, hg, bhh, cPrev, gates, c, h, batch, hidden, j0);
+                j0 = Bodies<T, Ops512<T>, Vector512<T>>.LstmForward(xg, hg, bhh, cPrev, gates, c, h, batch, hidden, j0);
             }
-            j0 = LstmForwardBody<T, Ops256<T>, Vector256<T>>(xg, hg, bhh, cPrev, gates, c, h, batch, hidden, j0);
+            j0 = Bodies<T, Ops256<T>, Vector256<T>>.LstmForward(xg, hg, bhh, cPrev, gates, c, h, batch, hidden, j0);
         }
         if (j0 < hidden)
         {
-            LstmForwardBody<T, OpsScalar<T>, T>(xg, hg, bhh, cPrev, gates, c, h, batch, hidden, j0);
+            Bodies<T, OpsScalar<T>, T>.LstmForward(xg, hg, bhh, cPrev, gates, c, h, batch, hidden, j0);
         }
     }
 
@@ -141,13 +141,13 @@ public static partial class RecurrentKernels
         {
             if (level == SimdLevel.Avx512)
             {
-                j0 = LstmBackwardBody<T, Ops512<T>, Vector512<T>>(dh, dc, gates, c, cPrev, dgates, batch, hidden, j0);
+                j0 = Bodies<T, Ops512<T>, Vector512<T>>.LstmBackward(dh, dc, gates, c, cPrev, dgates, batch, hidden, j0);
             }
-            j0 = LstmBackwardBody<T, Ops256<T>, Vector256<T>>(dh, dc, gates, c, cPrev, dgates, batch, hidden, j0);
+            j0 = Bodies<T, Ops256<T>, Vector256<T>>.LstmBackward(dh, dc, gates, c, cPrev, dgates, batch, hidden, j0);
         }
         if (j0 < hidden)
         {
-            LstmBackwardBody<T, OpsScalar<T>, T>(dh, dc, gates, c, cPrev, dgates, batch, hidden, j0);
+            Bodies<T, OpsScalar<T>, T>.LstmBackward(dh, dc, gates, c, cPrev, dgates, batch, hidden, j0);
         }
     }
 
@@ -169,13 +169,13 @@ public static partial class RecurrentKernels
         {
             if (level == SimdLevel.Avx512)
             {
-                j0 = GruForwardBody<T, Ops512<T>, Vector512<T>>(xg, hg, bhh, hPrev, gates, hn, h, batch, hidden, j0);
+                j0 = Bodies<T, Ops512<T>, Vector512<T>>.GruForward(xg, hg, bhh, hPrev, gates, hn, h, batch, hidden, j0);
             }
-            j0 = GruForwardBody<T, Ops256<T>, Vector256<T>>(xg, hg, bhh, hPrev, gates, hn, h, batch, hidden, j0);
+            j0 = Bodies<T, Ops256<T>, Vector256<T>>.GruForward(xg, hg, bhh, hPrev, gates, hn, h, batch, hidden, j0);
         }
         if (j0 < hidden)
         {
-            GruForwardBody<T, OpsScalar<T>, T>(xg, hg, bhh, hPrev, gates, hn, h, batch, hidden, j0);
+            Bodies<T, OpsScalar<T>, T>.GruForward(xg, hg, bhh, hPrev, gates, hn, h, batch, hidden, j0);
         }
     }
 
@@ -198,13 +198,13 @@ public static partial class RecurrentKernels
         {
             if (level == SimdLevel.Avx512)
             {
-                j0 = GruBackwardBody<T, Ops512<T>, Vector512<T>>(dh, hPrev, gates, hn, dgi, dgh, dhPrev, batch, hidden, j0);
+                j0 = Bodies<T, Ops512<T>, Vector512<T>>.GruBackward(dh, hPrev, gates, hn, dgi, dgh, dhPrev, batch, hidden, j0);
             }
-            j0 = GruBackwardBody<T, Ops256<T>, Vector256<T>>(dh, hPrev, gates, hn, dgi, dgh, dhPrev, batch, hidden, j0);
+            j0 = Bodies<T, Ops256<T>, Vector256<T>>.GruBackward(dh, hPrev, gates, hn, dgi, dgh, dhPrev, batch, hidden, j0);
         }
         if (j0 < hidden)
         {
-            GruBackwardBody<T, OpsScalar<T>, T>(dh, hPrev, gates, hn, dgi, dgh, dhPrev, batch, hidden, j0);
+            Bodies<T, OpsScalar<T>, T>.GruBackward(dh, hPrev, gates, hn, dgi, dgh, dhPrev, batch, hidden, j0);
         }
     }
 
