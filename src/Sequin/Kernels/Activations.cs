@@ -65,10 +65,10 @@ public static class Activations
     {
         public static float Invoke(float x) => MathF.Exp(x);
         public static double Invoke(double x) => Math.Exp(x);
-        public static Vector256<float> Invoke(Vector256<float> x) => VecMath256.Exp(x);
-        public static Vector512<float> Invoke(Vector512<float> x) => VecMath512.Exp(x);
-        public static Vector256<double> Invoke(Vector256<double> x) => VecMath256.Exp(x);
-        public static Vector512<double> Invoke(Vector512<double> x) => VecMath512.Exp(x);
+        public static Vector256<float> Invoke(Vector256<float> x) => VecMath<float, Ops256<float>, Vector256<float>>.Exp(x);
+        public static Vector512<float> Invoke(Vector512<float> x) => VecMath<float, Ops512<float>, Vector512<float>>.Exp(x);
+        public static Vector256<double> Invoke(Vector256<double> x) => VecMath<double, Ops256<double>, Vector256<double>>.Exp(x);
+        public static Vector512<double> Invoke(Vector512<double> x) => VecMath<double, Ops512<double>, Vector512<double>>.Exp(x);
     }
 
     internal readonly struct SigmoidOp : IActivation
@@ -87,20 +87,20 @@ public static class Activations
             return x < 0 ? e * s : s;
         }
 
-        public static Vector256<float> Invoke(Vector256<float> x) => VecMath256.Sigmoid(x);
-        public static Vector512<float> Invoke(Vector512<float> x) => VecMath512.Sigmoid(x);
-        public static Vector256<double> Invoke(Vector256<double> x) => VecMath256.Sigmoid(x);
-        public static Vector512<double> Invoke(Vector512<double> x) => VecMath512.Sigmoid(x);
+        public static Vector256<float> Invoke(Vector256<float> x) => VecMath<float, Ops256<float>, Vector256<float>>.Sigmoid(x);
+        public static Vector512<float> Invoke(Vector512<float> x) => VecMath<float, Ops512<float>, Vector512<float>>.Sigmoid(x);
+        public static Vector256<double> Invoke(Vector256<double> x) => VecMath<double, Ops256<double>, Vector256<double>>.Sigmoid(x);
+        public static Vector512<double> Invoke(Vector512<double> x) => VecMath<double, Ops512<double>, Vector512<double>>.Sigmoid(x);
     }
 
     internal readonly struct TanhOp : IActivation
     {
         public static float Invoke(float x) => MathF.Tanh(x);
         public static double Invoke(double x) => Math.Tanh(x);
-        public static Vector256<float> Invoke(Vector256<float> x) => VecMath256.Tanh(x);
-        public static Vector512<float> Invoke(Vector512<float> x) => VecMath512.Tanh(x);
-        public static Vector256<double> Invoke(Vector256<double> x) => VecMath256.Tanh(x);
-        public static Vector512<double> Invoke(Vector512<double> x) => VecMath512.Tanh(x);
+        public static Vector256<float> Invoke(Vector256<float> x) => VecMath<float, Ops256<float>, Vector256<float>>.Tanh(x);
+        public static Vector512<float> Invoke(Vector512<float> x) => VecMath<float, Ops512<float>, Vector512<float>>.Tanh(x);
+        public static Vector256<double> Invoke(Vector256<double> x) => VecMath<double, Ops256<double>, Vector256<double>>.Tanh(x);
+        public static Vector512<double> Invoke(Vector512<double> x) => VecMath<double, Ops512<double>, Vector512<double>>.Tanh(x);
     }
 
     private static void CheckLengths(int xLength, int yLength, string op)

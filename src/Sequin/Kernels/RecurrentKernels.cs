@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Sequin.Kernels;
 
@@ -20,14 +21,16 @@ namespace Sequin.Kernels;
 /// <c>xg</c> (each element is read before it is written). Nothing is allocated.
 /// </para>
 /// <para>
-/// float and double take vectorised bodies (<see cref="RecurrentKernelsAvx512"/>, then <see cref="RecurrentKernelsAvx2"/>
-/// for what is left of each row) chosen by <see cref="Simd.Current"/>; the scalar loops below finish the last
-/// <c>hidden mod width</c> units and are the whole kernel on other CPUs, for other types, or when a span is shorter
-/// than the shapes require (so the scalar indexing reports it). Every body loads all the inputs of an iteration before
-/// it stores, so the aliasing allowed here (gates = xg, c = cPrev, h = hPrev, dc in and out) is safe on every path.
+/// Each pass is written once, as a generic body over an <see cref="ISimdOps{T, TV}"/> width (RecurrentKernels.Bodies.cs),
+/// which the JIT specialises per width. float and double run it at 512 bits (AVX-512), then at 256 bits for what is
+/// left of each row, as <see cref="Simd.Current"/> allows; the scalar instantiation finishes the last
+/// <c>hidden mod width</c> units and is the whole kernel on other CPUs, for other types, or when a span is shorter
+/// than the shapes require (its loads and stores index the spans, so that is reported there). Every body loads all the
+/// inputs of an iteration before it stores, so the aliasing allowed here (gates = xg, c = cPrev, h = hPrev, dc in and
+/// out) is safe on every path.
 /// </para>
 /// </remarks>
-public static class RecurrentKernels
+public static partial class RecurrentKernels
 {
     /// <summary>Logistic sigmoid 1 / (1 + e^(−x)).</summary>
     public static T Sigmoid<T>(T x)
@@ -45,10 +48,6 @@ public static class RecurrentKernels
     private static bool RowsFit(int batch, int gh, int hidden, int bhhLength, int a, int b, int c)
         => hidden > 0 && a >= batch * gh && b >= batch * gh && c >= batch * gh && (bhhLength == 0 || bhhLength >= gh);
 
-    private static T Bias<T>(ReadOnlySpan<T> bhh, int j)
-        where T : unmanaged, IFloatingPointIeee754<T>
-        => bhh.IsEmpty ? T.Zero : bhh[j];
-
     /// <summary>
     /// Elman RNN step: <c>h = act(xg + hg + bhh)</c>, act = tanh or relu. <paramref name="h"/> is <c>(batch × hidden)</c>
     /// and also serves as the saved activation for <see cref="RnnBackward"/>.
@@ -63,18 +62,13 @@ public static class RecurrentKernels
         {
             if (level == SimdLevel.Avx512)
             {
-                j0 = RecurrentKernelsAvx512.RnnForward(relu, xg, hg, bhh, h, batch, hidden, j0);
+                j0 = Bodies<T, Ops512<T>, Vector512<T>>.RnnForward(relu, xg, hg, bhh, h, batch, hidden, j0);
             }
-            j0 = RecurrentKernelsAvx2.RnnForward(relu, xg, hg, bhh, h, batch, hidden, j0);
+            j0 = Bodies<T, Ops256<T>, Vector256<T>>.RnnForward(relu, xg, hg, bhh, h, batch, hidden, j0);
         }
-        for (var b = 0; b < batch; b++)
+        if (j0 < hidden)
         {
-            var row = b * hidden;
-            for (var j = j0; j < hidden; j++)
-            {
-                var pre = xg[row + j] + (hg[row + j] + Bias(bhh, j));
-                h[row + j] = relu ? (pre > T.Zero ? pre : T.Zero) : T.Tanh(pre);
-            }
+            Bodies<T, OpsScalar<T>, T>.RnnForward(relu, xg, hg, bhh, h, batch, hidden, j0);
         }
     }
 
@@ -92,13 +86,13 @@ public static class RecurrentKernels
         {
             if (level == SimdLevel.Avx512)
             {
-                i0 = RecurrentKernelsAvx512.RnnBackward(relu, dh, h, dpre, n, i0);
+                i0 = Bodies<T, Ops512<T>, Vector512<T>>.RnnBackward(relu, dh, h, dpre, n, i0);
             }
-            i0 = RecurrentKernelsAvx2.RnnBackward(relu, dh, h, dpre, n, i0);
+            i0 = Bodies<T, Ops256<T>, Vector256<T>>.RnnBackward(relu, dh, h, dpre, n, i0);
         }
-        for (var i = i0; i < n; i++)
+        if (i0 < n)
         {
-            dpre[i] = relu ? (h[i] > T.Zero ? dh[i] : T.Zero) : dh[i] * (T.One - h[i] * h[i]);
+            Bodies<T, OpsScalar<T>, T>.RnnBackward(relu, dh, h, dpre, n, i0);
         }
     }
 
@@ -119,32 +113,13 @@ public static class RecurrentKernels
         {
             if (level == SimdLevel.Avx512)
             {
-                j0 = RecurrentKernelsAvx512.LstmForward(xg, hg, bhh, cPrev, gates, c, h, batch, hidden, j0);
+                j0 = Bodies<T, Ops512<T>, Vector512<T>>.LstmForward(xg, hg, bhh, cPrev, gates, c, h, batch, hidden, j0);
             }
-            j0 = RecurrentKernelsAvx2.LstmForward(xg, hg, bhh, cPrev, gates, c, h, batch, hidden, j0);
+            j0 = Bodies<T, Ops256<T>, Vector256<T>>.LstmForward(xg, hg, bhh, cPrev, gates, c, h, batch, hidden, j0);
         }
-        for (var b = 0; b < batch; b++)
+        if (j0 < hidden)
         {
-            var gr = b * gh;
-            var hr = b * hidden;
-            for (var j = j0; j < hidden; j++)
-            {
-                var pi = xg[gr + j] + (hg[gr + j] + Bias(bhh, j));
-                var pf = xg[gr + hidden + j] + (hg[gr + hidden + j] + Bias(bhh, hidden + j));
-                var pg = xg[gr + 2 * hidden + j] + (hg[gr + 2 * hidden + j] + Bias(bhh, 2 * hidden + j));
-                var po = xg[gr + 3 * hidden + j] + (hg[gr + 3 * hidden + j] + Bias(bhh, 3 * hidden + j));
-                var i = Sigmoid(pi);
-                var f = Sigmoid(pf);
-                var g = T.Tanh(pg);
-                var o = Sigmoid(po);
-                gates[gr + j] = i;
-                gates[gr + hidden + j] = f;
-                gates[gr + 2 * hidden + j] = g;
-                gates[gr + 3 * hidden + j] = o;
-                var cy = f * cPrev[hr + j] + i * g;
-                c[hr + j] = cy;
-                h[hr + j] = o * T.Tanh(cy);
-            }
+            Bodies<T, OpsScalar<T>, T>.LstmForward(xg, hg, bhh, cPrev, gates, c, h, batch, hidden, j0);
         }
     }
 
@@ -166,29 +141,13 @@ public static class RecurrentKernels
         {
             if (level == SimdLevel.Avx512)
             {
-                j0 = RecurrentKernelsAvx512.LstmBackward(dh, dc, gates, c, cPrev, dgates, batch, hidden, j0);
+                j0 = Bodies<T, Ops512<T>, Vector512<T>>.LstmBackward(dh, dc, gates, c, cPrev, dgates, batch, hidden, j0);
             }
-            j0 = RecurrentKernelsAvx2.LstmBackward(dh, dc, gates, c, cPrev, dgates, batch, hidden, j0);
+            j0 = Bodies<T, Ops256<T>, Vector256<T>>.LstmBackward(dh, dc, gates, c, cPrev, dgates, batch, hidden, j0);
         }
-        for (var b = 0; b < batch; b++)
+        if (j0 < hidden)
         {
-            var gr = b * gh;
-            var hr = b * hidden;
-            for (var j = j0; j < hidden; j++)
-            {
-                var i = gates[gr + j];
-                var f = gates[gr + hidden + j];
-                var g = gates[gr + 2 * hidden + j];
-                var o = gates[gr + 3 * hidden + j];
-                var tc = T.Tanh(c[hr + j]);
-                var dhv = dh[hr + j];
-                var dcv = dc[hr + j] + dhv * o * (T.One - tc * tc);
-                dgates[gr + j] = dcv * g * i * (T.One - i);
-                dgates[gr + hidden + j] = dcv * cPrev[hr + j] * f * (T.One - f);
-                dgates[gr + 2 * hidden + j] = dcv * i * (T.One - g * g);
-                dgates[gr + 3 * hidden + j] = dhv * tc * o * (T.One - o);
-                dc[hr + j] = dcv * f;
-            }
+            Bodies<T, OpsScalar<T>, T>.LstmBackward(dh, dc, gates, c, cPrev, dgates, batch, hidden, j0);
         }
     }
 
@@ -210,26 +169,13 @@ public static class RecurrentKernels
         {
             if (level == SimdLevel.Avx512)
             {
-                j0 = RecurrentKernelsAvx512.GruForward(xg, hg, bhh, hPrev, gates, hn, h, batch, hidden, j0);
+                j0 = Bodies<T, Ops512<T>, Vector512<T>>.GruForward(xg, hg, bhh, hPrev, gates, hn, h, batch, hidden, j0);
             }
-            j0 = RecurrentKernelsAvx2.GruForward(xg, hg, bhh, hPrev, gates, hn, h, batch, hidden, j0);
+            j0 = Bodies<T, Ops256<T>, Vector256<T>>.GruForward(xg, hg, bhh, hPrev, gates, hn, h, batch, hidden, j0);
         }
-        for (var b = 0; b < batch; b++)
+        if (j0 < hidden)
         {
-            var gr = b * gh;
-            var hr = b * hidden;
-            for (var j = j0; j < hidden; j++)
-            {
-                var r = Sigmoid(xg[gr + j] + (hg[gr + j] + Bias(bhh, j)));
-                var z = Sigmoid(xg[gr + hidden + j] + (hg[gr + hidden + j] + Bias(bhh, hidden + j)));
-                var hnv = hg[gr + 2 * hidden + j] + Bias(bhh, 2 * hidden + j);
-                var n = T.Tanh(xg[gr + 2 * hidden + j] + r * hnv);
-                gates[gr + j] = r;
-                gates[gr + hidden + j] = z;
-                gates[gr + 2 * hidden + j] = n;
-                hn[hr + j] = hnv;
-                h[hr + j] = n + z * (hPrev[hr + j] - n);
-            }
+            Bodies<T, OpsScalar<T>, T>.GruForward(xg, hg, bhh, hPrev, gates, hn, h, batch, hidden, j0);
         }
     }
 
@@ -252,31 +198,13 @@ public static class RecurrentKernels
         {
             if (level == SimdLevel.Avx512)
             {
-                j0 = RecurrentKernelsAvx512.GruBackward(dh, hPrev, gates, hn, dgi, dgh, dhPrev, batch, hidden, j0);
+                j0 = Bodies<T, Ops512<T>, Vector512<T>>.GruBackward(dh, hPrev, gates, hn, dgi, dgh, dhPrev, batch, hidden, j0);
             }
-            j0 = RecurrentKernelsAvx2.GruBackward(dh, hPrev, gates, hn, dgi, dgh, dhPrev, batch, hidden, j0);
+            j0 = Bodies<T, Ops256<T>, Vector256<T>>.GruBackward(dh, hPrev, gates, hn, dgi, dgh, dhPrev, batch, hidden, j0);
         }
-        for (var b = 0; b < batch; b++)
+        if (j0 < hidden)
         {
-            var gr = b * gh;
-            var hr = b * hidden;
-            for (var j = j0; j < hidden; j++)
-            {
-                var r = gates[gr + j];
-                var z = gates[gr + hidden + j];
-                var n = gates[gr + 2 * hidden + j];
-                var dhv = dh[hr + j];
-                var dn = dhv * (T.One - z) * (T.One - n * n);
-                var dz = dhv * (hPrev[hr + j] - n) * z * (T.One - z);
-                var dr = dn * hn[hr + j] * r * (T.One - r);
-                dgi[gr + j] = dr;
-                dgi[gr + hidden + j] = dz;
-                dgi[gr + 2 * hidden + j] = dn;
-                dgh[gr + j] = dr;
-                dgh[gr + hidden + j] = dz;
-                dgh[gr + 2 * hidden + j] = dn * r;
-                dhPrev[hr + j] = dhv * z;
-            }
+            Bodies<T, OpsScalar<T>, T>.GruBackward(dh, hPrev, gates, hn, dgi, dgh, dhPrev, batch, hidden, j0);
         }
     }
 
