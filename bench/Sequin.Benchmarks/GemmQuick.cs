@@ -14,6 +14,10 @@ internal static class GemmQuick
         {
             GemmDriver<float>.SmallMTransposedB = int.Parse(sm, System.Globalization.CultureInfo.InvariantCulture);
         }
+        if (Environment.GetEnvironmentVariable("SEQUIN_KC") is { } kcText)
+        {
+            GemmDriver<float>.KC = int.Parse(kcText, System.Globalization.CultureInfo.InvariantCulture);
+        }
         var filter = args.Length > 2 ? args[2] : "";
         (string Name, bool TA, bool TB, int M, int N, int K)[] cases =
         [
@@ -60,11 +64,13 @@ internal static class GemmQuick
             var flops = 2.0 * m * n * k;
             var reps = Math.Max(3, (int)Math.Min(2000, 3e9 / flops));
             using var packed = name.StartsWith("packed", StringComparison.Ordinal) ? PackedMatrix<float>.Pack(tb, k, n, b, ldb) : null;
+            var calls = 0;
             void Once()
             {
                 if (packed is not null)
                 {
-                    packed.Multiply(m, 1f, a, lda, 0f, c, n);
+                    // Alternating panel order, as the layers' one-row steps do.
+                    packed.Multiply(m, 1f, a, lda, 0f, c, n, reverse: m == 1 && (++calls & 1) == 1);
                 }
                 else
                 {
