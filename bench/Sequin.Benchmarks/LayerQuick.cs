@@ -39,6 +39,11 @@ internal static class LayerQuick
         }
         RNNBase m = mode == "gru" ? new GRU(input, hidden) : new LSTM(input, hidden);
         var x = Tensor.Randn([steps, batch, input]);
+        if (args.Length > 7 && args[7] == "train")
+        {
+            Train(m, x);
+            return;
+        }
         using var _ = new NoGrad();
         var times = new List<double>();
         for (var i = 0; i < 30; i++)
@@ -62,5 +67,29 @@ internal static class LayerQuick
         }
         times.Sort();
         Console.WriteLine($"{mode} i{input} h{hidden} t{steps} b{batch}: median {times[times.Count / 2]:F3} ms, best {times[0]:F3} ms");
+    }
+
+    /// <summary>Training step timing: forward with grad (saving activations) and backward of sum(output), medians.</summary>
+    private static void Train(RNNBase m, Tensor x)
+    {
+        var fwd = new List<double>();
+        var bwd = new List<double>();
+        for (var i = 0; i < 12; i++)
+        {
+            m.ZeroGrad();
+            var sw = Stopwatch.StartNew();
+            var y = m is LSTM l ? l.Forward(x).Output : ((GRU)m).Forward(x).Output;
+            var f = sw.Elapsed.TotalMilliseconds;
+            sw.Restart();
+            y.Sum().Backward();
+            if (i >= 2)
+            {
+                fwd.Add(f);
+                bwd.Add(sw.Elapsed.TotalMilliseconds);
+            }
+        }
+        fwd.Sort();
+        bwd.Sort();
+        Console.WriteLine($"{m.Mode} train: forward {fwd[fwd.Count / 2]:F1} ms, backward {bwd[bwd.Count / 2]:F1} ms (medians of {fwd.Count})");
     }
 }

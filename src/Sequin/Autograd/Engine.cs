@@ -9,7 +9,8 @@ namespace Sequin.Autograd;
 /// </summary>
 internal static class Engine
 {
-    public static void Run(Tensor root, Tensor gradRoot)
+    /// <summary>Backpropagates <paramref name="gradRoot"/> from <paramref name="root"/>; without <paramref name="retainGraph"/> each applied node then frees what it saved.</summary>
+    public static void Run(Tensor root, Tensor gradRoot, bool retainGraph = false)
     {
         var order = TopologicalOrder(root);
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = gradRoot };
@@ -31,6 +32,10 @@ internal static class Engine
                 continue;
             }
             var inputGrads = t.GradFn.Apply(g);
+            if (!retainGraph)
+            {
+                t.GradFn.Release();
+            }
             var inputs = t.GradFn.Inputs;
             for (var k = 0; k < inputs.Count; k++)
             {

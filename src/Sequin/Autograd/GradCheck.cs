@@ -3,7 +3,7 @@ using Sequin.Tensors;
 namespace Sequin.Autograd;
 
 /// <summary>
-/// Compares analytical gradients from <see cref="Tensor.Backward(Tensor?)"/> with central finite differences in
+/// Compares analytical gradients from <see cref="Tensor.Backward(Tensor?, bool)"/> with central finite differences in
 /// float64 (<c>torch.autograd.gradcheck</c>). The function's output is reduced with fixed random weights, so every
 /// output element contributes.
 /// </summary>

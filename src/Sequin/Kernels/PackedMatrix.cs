@@ -11,7 +11,7 @@ namespace Sequin.Kernels;
 /// <remarks>
 /// Layout: for each block of <c>Nc</c> columns starting at <c>jc</c> and each block of <c>Kc</c> depth starting at
 /// <c>pc</c>, the block's panels start at <c>jc·k + pc·round_up(ncur, nr)</c>; panel q holds, for each depth p,
-/// <c>nr</c> consecutive values of op(B). The storage is a pinned array from <see cref="PinnedPool{T}"/>, used from a
+/// <c>nr</c> consecutive values of op(B). The storage is a pinned array from <see cref="BufferPool{T}.Pinned"/>, used from a
 /// 64-byte boundary so every vector load of a panel stays inside one cache line (an unaligned panel was measured to
 /// make the micro-kernel up to 2× slower), and returned by <see cref="Dispose"/>.
 /// </remarks>
@@ -60,7 +60,7 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
         var kc = GemmDriver<T>.KC;
         var nc = GemmDriver<T>.NC;
         var padded = (n + nr - 1) / nr * nr;
-        var data = PinnedPool<T>.Rent((k * padded) + (64 / sizeof(T)));
+        var data = BufferPool<T>.Pinned.Rent((k * padded) + (64 / sizeof(T)));
         fixed (T* pb = b)
         {
             var pd = Aligned(data);
@@ -184,7 +184,7 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
         if (data is { } d)
         {
             data = null;
-            PinnedPool<T>.Return(d);
+            BufferPool<T>.Pinned.Return(d);
         }
     }
 

@@ -10,7 +10,12 @@ public sealed partial class Tensor
     /// module's ZeroGrad between steps). Without <paramref name="gradient"/> this tensor must hold one element.
     /// </summary>
     /// <param name="gradient">The upstream gradient, of this tensor's shape; defaults to 1 for a one-element tensor.</param>
-    public void Backward(Tensor? gradient = null)
+    /// <param name="retainGraph">
+    /// PyTorch's <c>retain_graph</c>: keep what the graph's nodes saved, so that Backward can run through the same graph
+    /// again. By default nodes that hold large saved activations (the fused recurrent layers) free them once applied,
+    /// and a second Backward through them throws.
+    /// </param>
+    public void Backward(Tensor? gradient = null, bool retainGraph = false)
     {
         if (!RequiresGrad)
         {
@@ -32,7 +37,7 @@ public sealed partial class Tensor
         {
             throw new ArgumentException($"Backward: gradient has shape {gradient.Shape} but the tensor has shape {Shape}; they must match.", nameof(gradient));
         }
-        Engine.Run(this, gradient.DType == DType ? gradient : gradient.To(DType));
+        Engine.Run(this, gradient.DType == DType ? gradient : gradient.To(DType), retainGraph);
     }
 
     /// <summary>A tensor sharing this one's storage but cut off from the graph (<c>tensor.detach()</c>).</summary>
@@ -50,7 +55,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>Attaches a backward rule to <paramref name="result"/> when recording and any input requires grad.</summary>
-    internal static Tensor Record(Tensor result, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    internal static Tensor Record(Tensor result, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, Action? release = null)
     {
         if (!NoGrad.IsGradEnabled)
         {
@@ -60,7 +65,7 @@ public sealed partial class Tensor
         {
             if (t.RequiresGrad)
             {
-                result.GradFn = new Node(name, inputs, backward);
+                result.GradFn = new Node(name, inputs, backward, release);
                 result.requiresGrad = true;
                 return result;
             }

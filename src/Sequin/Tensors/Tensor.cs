@@ -12,7 +12,7 @@ namespace Sequin.Tensors;
 /// A tensor is a view on a flat storage array: <see cref="Shape"/>, <see cref="Strides"/> (in elements) and an
 /// offset. Views (<see cref="View"/>, <see cref="Transpose"/>, <see cref="Narrow"/>, indexing, ...) share storage
 /// with their base, exactly as in PyTorch. Operations on tensors that require gradients record a
-/// <see cref="GradFn"/> so that <see cref="Backward(Tensor?)"/> can compute gradients.
+/// <see cref="GradFn"/> so that <see cref="Backward(Tensor?, bool)"/> can compute gradients.
 /// </remarks>
 public sealed partial class Tensor
 {
@@ -89,7 +89,7 @@ public sealed partial class Tensor
         }
     }
 
-    /// <summary>The accumulated gradient of a leaf after <see cref="Backward(Tensor?)"/>; null until then.</summary>
+    /// <summary>The accumulated gradient of a leaf after <see cref="Backward(Tensor?, bool)"/>; null until then.</summary>
     public Tensor? Grad { get; set; }
 
     /// <summary>The recorded operation that produced this tensor (<c>tensor.grad_fn</c>), or null for leaves.</summary>
