@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Sequin.Kernels;
@@ -52,6 +53,7 @@ public static partial class RecurrentKernels
     /// Elman RNN step: <c>h = act(xg + hg + bhh)</c>, act = tanh or relu. <paramref name="h"/> is <c>(batch × hidden)</c>
     /// and also serves as the saved activation for <see cref="RnnBackward"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RnnForward<T>(bool relu, ReadOnlySpan<T> xg, ReadOnlySpan<T> hg, ReadOnlySpan<T> bhh, Span<T> h, int batch, int hidden)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -76,6 +78,7 @@ public static partial class RecurrentKernels
     /// Elman RNN step backward: <c>dpre = dh ⊙ act′</c> from the saved output <paramref name="h"/>
     /// (tanh: <c>1 − h²</c>; relu: <c>h &gt; 0</c>). <paramref name="dpre"/> is <c>(batch × hidden)</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RnnBackward<T>(bool relu, ReadOnlySpan<T> dh, ReadOnlySpan<T> h, Span<T> dpre, int batch, int hidden)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -101,6 +104,7 @@ public static partial class RecurrentKernels
     /// <paramref name="gates"/> <c>(batch × 4·hidden)</c> receives the activated gates; <paramref name="c"/> and
     /// <paramref name="h"/> are <c>(batch × hidden)</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LstmForward<T>(ReadOnlySpan<T> xg, ReadOnlySpan<T> hg, ReadOnlySpan<T> bhh, ReadOnlySpan<T> cPrev,
         Span<T> gates, Span<T> c, Span<T> h, int batch, int hidden)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -129,6 +133,7 @@ public static partial class RecurrentKernels
     /// gradients of the gate pre-activations. Uses the saved activated <paramref name="gates"/>, <paramref name="c"/>
     /// and <paramref name="cPrev"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LstmBackward<T>(ReadOnlySpan<T> dh, Span<T> dc, ReadOnlySpan<T> gates, ReadOnlySpan<T> c, ReadOnlySpan<T> cPrev,
         Span<T> dgates, int batch, int hidden)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -157,6 +162,7 @@ public static partial class RecurrentKernels
     /// <c>(batch × 3·hidden)</c> receives <c>r, z, n</c>; <paramref name="hn"/> <c>(batch × hidden)</c> receives
     /// <c>hg_n + b_hn</c> (needed by backward); <paramref name="h"/> <c>(batch × hidden)</c> the new state.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GruForward<T>(ReadOnlySpan<T> xg, ReadOnlySpan<T> hg, ReadOnlySpan<T> bhh, ReadOnlySpan<T> hPrev,
         Span<T> gates, Span<T> hn, Span<T> h, int batch, int hidden)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -186,6 +192,7 @@ public static partial class RecurrentKernels
     /// <c>(dr, dz, dn ⊙ r)</c> (both <c>batch × 3·hidden</c>), and the direct part of ∂L/∂h_{t−1},
     /// <paramref name="dhPrev"/> = <c>dh ⊙ z</c> <c>(batch × hidden)</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GruBackward<T>(ReadOnlySpan<T> dh, ReadOnlySpan<T> hPrev, ReadOnlySpan<T> gates, ReadOnlySpan<T> hn,
         Span<T> dgi, Span<T> dgh, Span<T> dhPrev, int batch, int hidden)
         where T : unmanaged, IFloatingPointIeee754<T>
