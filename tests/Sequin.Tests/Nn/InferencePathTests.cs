@@ -148,6 +148,56 @@ public class InferencePathTests
     }
 
     /// <summary>
+    /// One sequence with the hidden units split across threads (each thread owns its units' rows of every gate, runs
+    /// their gate pass and writes its slice of h), forced on small layers and with short projection chunks: equals
+    /// the autograd reference path in float64, for every mode, with and without bias, two layers, h_0 and c_0 given.
+    /// </summary>
+    [Theory]
+    [InlineData("LSTM", true)]
+    [InlineData("LSTM", false)]
+    [InlineData("GRU", true)]
+    [InlineData("GRU", false)]
+    [InlineData("RNN_TANH", true)]
+    [InlineData("RNN_RELU", false)]
+    public void UnitSplit_OneSequence_MatchesTheReferencePath(string mode, bool bias)
+    {
+        var (threads, minElements, chunkRows) = (Parallelism.MaxThreads, FusedRecurrentLayer.UnitSplitMinElements, FusedRecurrentLayer.ChunkRows);
+        Parallelism.MaxThreads = 3;
+        FusedRecurrentLayer.UnitSplitMinElements = 0;
+        FusedRecurrentLayer.ChunkRows = 7;
+        try
+        {
+            // hidden 200 at 3 threads: parts of 64, 64 and 72 units (boundaries on multiples of 16).
+            var c = new RecurrentLayerTests.Config(mode, 5, 200, 2, bias, false, false, 0);
+            var results = new List<double[]>[2];
+            for (var pass = 0; pass < 2; pass++)
+            {
+                var m = c.Build(DType.Float64, 11);
+                m.UseReferenceImplementation = pass == 1;
+                var g = new Generator(12);
+                var x = Tensor.Randn([23, 1, 5], DType.Float64, g);
+                var h0 = Tensor.Randn([2, 1, 200], DType.Float64, g);
+                var c0 = mode == "LSTM" ? Tensor.Randn([2, 1, 200], DType.Float64, g) : null;
+                using var _ = new NoGrad();
+                var (o, hn, cn) = RecurrentLayerTests.Run(m, x, h0, c0);
+                results[pass] = [o.ToDoubleArray(), hn.ToDoubleArray(), .. cn is null ? Array.Empty<double[]>() : [cn.ToDoubleArray()]];
+            }
+            for (var k = 0; k < results[0].Count; k++)
+            {
+                for (var i = 0; i < results[0][k].Length; i++)
+                {
+                    var (a, b) = (results[0][k][i], results[1][k][i]);
+                    Assert.True(Math.Abs(a - b) <= 1e-11 + 1e-9 * Math.Abs(b), $"{mode} bias={bias} tensor {k} element {i}: fast {a}, reference {b}");
+                }
+            }
+        }
+        finally
+        {
+            (Parallelism.MaxThreads, FusedRecurrentLayer.UnitSplitMinElements, FusedRecurrentLayer.ChunkRows) = (threads, minElements, chunkRows);
+        }
+    }
+
+    /// <summary>
     /// Under NoGrad nothing is kept for backward: after warm-up a forward allocates about its outputs only, far less than
     /// the activations training saves (gates alone are 4·hidden values per row).
     /// </summary>

@@ -84,7 +84,7 @@ internal sealed class TimeLayout
 /// gate pass per step) and whose backward runs BPTT with a fused gate-backward pass per step and one large GEMM
 /// each for dW_ih, dW_hh, dX (and dW_hr) after the loop. See docs/rnn-backward.md.
 /// </summary>
-internal static class FusedRecurrentLayer
+internal static partial class FusedRecurrentLayer
 {
     /// <summary>
     /// Runs one layer. <paramref name="x"/>: <c>(N, input)</c> rows in <paramref name="layout"/>;
@@ -133,7 +133,7 @@ internal static class FusedRecurrentLayer
         public override void Execute(int part) => action(part);
     }
 
-    private sealed class Runner<T>
+    private sealed partial class Runner<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly RecurrentMode mode;
@@ -368,7 +368,7 @@ internal static class FusedRecurrentLayer
         }
 
         /// <summary>One direction's parameters, saved activations and scratch buffers.</summary>
-        private sealed class Direction
+        private sealed partial class Direction
         {
             private readonly Runner<T> r;
             private readonly DirectionWeights w;
@@ -508,7 +508,8 @@ internal static class FusedRecurrentLayer
                     }
                     hnTmp = r.mode == RecurrentMode.Gru ? Rent(b * h) : [];
                     hrTmp = r.proj > 0 ? Rent(b * h) : [];
-                    if (chunkSteps < lay.Steps || groups > 1)
+                    split = UnitSplit.TryCreate(this, chunkSteps);
+                    if (split is null && (chunkSteps < lay.Steps || groups > 1))
                     {
                         wihPacked = PackedMatrix<T>.Pack(true, r.inputSize, gh, Wih.Span, r.inputSize);
                     }
@@ -518,7 +519,7 @@ internal static class FusedRecurrentLayer
                 hg = Rent(b * gh);
                 // W_hh is packed once per call: each step then reads it as contiguous panels (one row: a matrix-vector
                 // product without horizontal sums, measured 1.5-2.8x faster than dot products on the rows of W_hh).
-                if (lay.Steps >= PackMinSteps)
+                if (lay.Steps >= PackMinSteps && split is null)
                 {
                     whhPacked = PackedMatrix<T>.Pack(true, hout, gh, whh.Span, hout);
                 }
@@ -572,6 +573,11 @@ internal static class FusedRecurrentLayer
             /// </summary>
             public void RunChunks(int group, int chunkSteps, int g0, int g1)
             {
+                if (split is not null)
+                {
+                    split.Run();
+                    return;
+                }
                 var lay = r.layout;
                 var inp = r.inputSize;
                 var xin = xinGroup[group];
@@ -727,6 +733,8 @@ internal static class FusedRecurrentLayer
             /// <summary>Returns rented scratch and packed weights (the saved activations of training stay).</summary>
             public void ReleaseScratch()
             {
+                split?.Dispose();
+                split = null;
                 for (var i = 0; i < xgGroup.Length; i++)
                 {
                     Return(ref xgGroup[i]);

@@ -1,0 +1,194 @@
+using Sequin.Kernels;
+
+namespace Sequin.Nn;
+
+internal static partial class FusedRecurrentLayer
+{
+    /// <summary>
+    /// Fewest W_hh elements (gates · hidden · hidden) for which inference on a single sequence splits the hidden units
+    /// across threads (<see cref="Runner{T}.Direction.UnitSplit"/>): about 2 MB in float, where one step's product is
+    /// bound by reading W_hh and a second core's cache bandwidth pays for the per-step synchronisation. Tests lower it
+    /// to run the path on small layers.
+    /// </summary>
+    internal static long UnitSplitMinElements = 1L << 19;
+
+    /// <summary>Fewest hidden units per thread in a unit split.</summary>
+    private const int MinUnitsPerPart = 64;
+
+    private sealed partial class Runner<T>
+    {
+        private sealed partial class Direction
+        {
+            private UnitSplit? split;
+
+            /// <summary>
+            /// Inference on one sequence with the hidden units split across threads. Part p owns the units
+            /// <c>[u_p, u_{p+1})</c>: the rows of W_ih, W_hh and the biases of its units in every gate, packed as one block
+            /// per gate, so at each step it computes its units' gate pre-activations, runs the gate pass on them and writes
+            /// its slice of h straight into the output row, and every thread reads the whole h at the next step. Compared
+            /// with splitting only the product, the gate pass, the output write and the input projections (done by each
+            /// part for its own columns at the start of a chunk) no longer run on the calling thread alone while the
+            /// others wait, and each thread keeps the same quarter-megabyte blocks of W_hh from one step to the next.
+            /// </summary>
+            /// <remarks>One pool job per step: a part never waits for another inside a job, so the pool's inline
+            /// fallback (nested or concurrent calls) stays correct.</remarks>
+            private sealed class UnitSplit : PoolWork, IDisposable
+            {
+                private readonly Direction d;
+                private readonly int parts;
+                private readonly int chunkSteps;
+                private readonly int[] unit;                     // parts + 1 boundaries in hidden units
+                private readonly PackedMatrix<T>[][] whhBlocks;  // [part][gate]: (units × out) rows of W_hh, packed
+                private readonly PackedMatrix<T>?[][] wihBlocks; // [part][gate]: (units × input) rows of W_ih, packed
+                private readonly T[][] bih;                      // [part]: b_ih of the part's units, gate after gate
+                private readonly T[][] bhh;                      // [part]: b_hh likewise
+                private readonly T[][] xg;                       // [part]: (chunk steps × G·units) input projections
+                private readonly T[][] hg;                       // [part]: (G·units) W_hh h
+                private int step;
+                private int chunkStart;
+
+                private UnitSplit(Direction d, int parts, int chunkSteps)
+                {
+                    this.d = d;
+                    this.parts = parts;
+                    this.chunkSteps = chunkSteps;
+                    var r = d.r;
+                    int h = r.hidden, g = r.g, inp = r.inputSize, hout = r.hout;
+                    unit = new int[parts + 1];
+                    for (var p = 0; p <= parts; p++)
+                    {
+                        // Boundaries on multiples of 16 units keep every part's gate pass on whole vectors where possible.
+                        unit[p] = p == parts ? h : (int)((long)h * p / parts / 16 * 16);
+                    }
+                    whhBlocks = new PackedMatrix<T>[parts][];
+                    wihBlocks = new PackedMatrix<T>?[parts][];
+                    bih = new T[parts][];
+                    bhh = new T[parts][];
+                    xg = new T[parts][];
+                    hg = new T[parts][];
+                    var whh = d.whh.Span;
+                    var wih = d.Wih.Span;
+                    var bi = d.bih.Span;
+                    var bh = d.bhh.Span;
+                    for (var p = 0; p < parts; p++)
+                    {
+                        int u0 = unit[p], n = unit[p + 1] - unit[p];
+                        whhBlocks[p] = new PackedMatrix<T>[g];
+                        wihBlocks[p] = new PackedMatrix<T>?[g];
+                        bih[p] = bi.IsEmpty ? [] : new T[g * n];
+                        bhh[p] = bh.IsEmpty ? [] : new T[g * n];
+                        for (var q = 0; q < g; q++)
+                        {
+                            var row = (q * h) + u0;
+                            whhBlocks[p][q] = PackedMatrix<T>.Pack(true, hout, n, whh.Slice(row * hout, n * hout), hout);
+                            wihBlocks[p][q] = PackedMatrix<T>.Pack(true, inp, n, wih.Slice(row * inp, n * inp), inp);
+                            if (!bi.IsEmpty)
+                            {
+                                bi.Slice(row, n).CopyTo(bih[p].AsSpan(q * n));
+                            }
+                            if (!bh.IsEmpty)
+                            {
+                                bh.Slice(row, n).CopyTo(bhh[p].AsSpan(q * n));
+                            }
+                        }
+                        xg[p] = Rent(Math.Min(chunkSteps, r.layout.Steps) * g * n);
+                        hg[p] = Rent(g * n);
+                    }
+                }
+
+                /// <summary>The split for this call, or null when the call does not qualify (see <see cref="UnitSplitMinElements"/>).</summary>
+                public static UnitSplit? TryCreate(Direction d, int chunkSteps)
+                {
+                    var r = d.r;
+                    var parts = Math.Min(Parallelism.MaxThreads, r.hidden / MinUnitsPerPart);
+                    var qualifies = !d.save && r.dirs == 1 && r.proj == 0 && r.layout.Batch == 1 && parts > 1 &&
+                        r.layout.Steps >= PackMinSteps && (long)r.g * r.hidden * r.hout >= UnitSplitMinElements;
+                    return qualifies ? new UnitSplit(d, parts, chunkSteps) : null;
+                }
+
+                /// <summary>Runs every step, one pool job each.</summary>
+                public void Run()
+                {
+                    var steps = d.r.layout.Steps;
+                    for (var s = 0; s < steps; s++)
+                    {
+                        step = s;
+                        if (s % chunkSteps == 0)
+                        {
+                            chunkStart = s;
+                        }
+                        WorkerPool.Run(this, parts);
+                    }
+                }
+
+                public override void Execute(int part)
+                {
+                    var r = d.r;
+                    int g = r.g, inp = r.inputSize, hout = r.hout, u0 = unit[part], n = unit[part + 1] - u0;
+                    var s = step;
+                    var xs = xg[part];
+                    var ys = d.yAll.Span;
+                    if (s == chunkStart)
+                    {
+                        // This part's columns of the input projection for the chunk's steps (one row per step: batch 1).
+                        var rows = Math.Min(chunkSteps, r.layout.Steps - s);
+                        var x = r.xm.Span.Slice(s * inp, rows * inp);
+                        var bi = bih[part];
+                        for (var i = 0; i < rows && bi.Length > 0; i++)
+                        {
+                            bi.CopyTo(xs.AsSpan(i * g * n));
+                        }
+                        var beta = bi.Length > 0 ? T.One : T.Zero;
+                        for (var q = 0; q < g; q++)
+                        {
+                            wihBlocks[part][q]!.Multiply(rows, T.One, x, inp, beta, xs.AsSpan(q * n), g * n);
+                        }
+                    }
+                    // h_{t−1}: h_0, or the previous output row (one forward direction without projection: row t = step t).
+                    ReadOnlySpan<T> hp = s == 0 ? d.hState.AsSpan(0, hout) : ys.Slice((s - 1) * hout, hout);
+                    var hgs = hg[part].AsSpan(0, g * n);
+                    var reverse = (s & 1) == 1;
+                    for (var k = 0; k < g; k++)
+                    {
+                        // Alternate steps also walk the gate blocks in reverse, so the block read last is read first.
+                        var q = reverse ? g - 1 - k : k;
+                        whhBlocks[part][q].Multiply(1, T.One, hp, hout, T.Zero, hgs.Slice(q * n, n), n, reverse);
+                    }
+                    var gt = xs.AsSpan((s - chunkStart) * g * n, g * n);
+                    var hOut = ys.Slice((s * hout) + u0, n);
+                    var bh = bhh[part];
+                    switch (r.mode)
+                    {
+                        case RecurrentMode.Lstm:
+                            var c = d.cState.AsSpan(u0, n);
+                            RecurrentKernels.LstmForward<T>(gt, hgs, bh, c, gt, c, hOut, 1, n);
+                            break;
+                        case RecurrentMode.Gru:
+                            RecurrentKernels.GruForward<T>(gt, hgs, bh, hp.Slice(u0, n), gt, d.hnTmp.AsSpan(u0, n), hOut, 1, n);
+                            break;
+                        default:
+                            RecurrentKernels.RnnForward<T>(r.mode == RecurrentMode.RnnRelu, gt, hgs, bh, hOut, 1, n);
+                            break;
+                    }
+                }
+
+                public void Dispose()
+                {
+                    for (var p = 0; p < parts; p++)
+                    {
+                        foreach (var m in whhBlocks[p])
+                        {
+                            m.Dispose();
+                        }
+                        foreach (var m in wihBlocks[p])
+                        {
+                            m?.Dispose();
+                        }
+                        Return(ref xg[p]);
+                        Return(ref hg[p]);
+                    }
+                }
+            }
+        }
+    }
+}
