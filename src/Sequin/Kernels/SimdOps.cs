@@ -63,10 +63,10 @@ internal unsafe interface ISimdOps<T, TV>
     /// <summary>Lane-wise <c>test &gt; 0 ? value : 0</c> (a NaN or −0 test gives +0): relu and its derivative.</summary>
     static abstract TV SelectPositive(TV test, TV value);
 
-    /// <summary>Lane-wise logistic sigmoid (vectors: <see cref="VecMath{T, TS, TV}.Sigmoid"/>; scalar: <see cref="RecurrentKernels.Sigmoid{T}(T)"/>).</summary>
+    /// <summary>Lane-wise logistic sigmoid of the gate passes (vectors: <see cref="VecMath{T, TS, TV}.GateSigmoid"/>; scalar: <see cref="RecurrentKernels.Sigmoid{T}(T)"/>).</summary>
     static abstract TV Sigmoid(TV x);
 
-    /// <summary>Lane-wise tanh (vectors: <see cref="VecMath{T, TS, TV}.Tanh"/>; scalar: <c>T.Tanh</c>).</summary>
+    /// <summary>Lane-wise tanh of the gate passes (vectors: <see cref="VecMath{T, TS, TV}.GateTanh"/>; scalar: <c>T.Tanh</c>).</summary>
     static abstract TV Tanh(TV x);
 }
 
@@ -176,10 +176,10 @@ internal readonly unsafe struct Ops512<T> : IVectorOps<T, Vector512<T>>
         => Vector512.ConditionalSelect(Vector512.GreaterThan(test, Vector512<T>.Zero), value, Vector512<T>.Zero);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<T> Sigmoid(Vector512<T> x) => VecMath<T, Ops512<T>, Vector512<T>>.Sigmoid(x);
+    public static Vector512<T> Sigmoid(Vector512<T> x) => VecMath<T, Ops512<T>, Vector512<T>>.GateSigmoid(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<T> Tanh(Vector512<T> x) => VecMath<T, Ops512<T>, Vector512<T>>.Tanh(x);
+    public static Vector512<T> Tanh(Vector512<T> x) => VecMath<T, Ops512<T>, Vector512<T>>.GateTanh(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Div(Vector512<T> a, Vector512<T> b) => a / b;
@@ -281,10 +281,10 @@ internal readonly unsafe struct Ops256<T> : IVectorOps<T, Vector256<T>>
         => Vector256.ConditionalSelect(Vector256.GreaterThan(test, Vector256<T>.Zero), value, Vector256<T>.Zero);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<T> Sigmoid(Vector256<T> x) => VecMath<T, Ops256<T>, Vector256<T>>.Sigmoid(x);
+    public static Vector256<T> Sigmoid(Vector256<T> x) => VecMath<T, Ops256<T>, Vector256<T>>.GateSigmoid(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<T> Tanh(Vector256<T> x) => VecMath<T, Ops256<T>, Vector256<T>>.Tanh(x);
+    public static Vector256<T> Tanh(Vector256<T> x) => VecMath<T, Ops256<T>, Vector256<T>>.GateTanh(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> Div(Vector256<T> a, Vector256<T> b) => a / b;
