@@ -38,8 +38,8 @@ internal static partial class FusedRecurrentLayer
                 private readonly int parts;
                 private readonly int chunkSteps;
                 private readonly int[] unit;                     // parts + 1 boundaries in hidden units
-                private readonly PackedMatrix<T>[][] whhBlocks;  // [part][gate]: (units × out) rows of W_hh, packed
-                private readonly PackedMatrix<T>?[][] wihBlocks; // [part][gate]: (units × input) rows of W_ih, packed
+                private readonly PackedMatrix<T>?[][] whhBlocks; // [part][gate]: (units × out) rows of W_hh, packed by the part itself
+                private readonly PackedMatrix<T>?[][] wihBlocks; // [part][gate]: (units × input) rows of W_ih, likewise
                 private readonly T[][] bih;                      // [part]: b_ih of the part's units, gate after gate
                 private readonly T[][] bhh;                      // [part]: b_hh likewise
                 private readonly T[][] xg;                       // [part]: (chunk steps × G·units) input projections
@@ -53,35 +53,31 @@ internal static partial class FusedRecurrentLayer
                     this.parts = parts;
                     this.chunkSteps = chunkSteps;
                     var r = d.r;
-                    int h = r.hidden, g = r.g, inp = r.inputSize, hout = r.hout;
+                    int h = r.hidden, g = r.g;
                     unit = new int[parts + 1];
                     for (var p = 0; p <= parts; p++)
                     {
                         // Boundaries on multiples of 16 units keep every part's gate pass on whole vectors where possible.
                         unit[p] = p == parts ? h : (int)((long)h * p / parts / 16 * 16);
                     }
-                    whhBlocks = new PackedMatrix<T>[parts][];
+                    whhBlocks = new PackedMatrix<T>?[parts][];
                     wihBlocks = new PackedMatrix<T>?[parts][];
                     bih = new T[parts][];
                     bhh = new T[parts][];
                     xg = new T[parts][];
                     hg = new T[parts][];
-                    var whh = d.whh.Span;
-                    var wih = d.Wih.Span;
                     var bi = d.bih.Span;
                     var bh = d.bhh.Span;
                     for (var p = 0; p < parts; p++)
                     {
                         int u0 = unit[p], n = unit[p + 1] - unit[p];
-                        whhBlocks[p] = new PackedMatrix<T>[g];
+                        whhBlocks[p] = new PackedMatrix<T>?[g];
                         wihBlocks[p] = new PackedMatrix<T>?[g];
                         bih[p] = bi.IsEmpty ? [] : new T[g * n];
                         bhh[p] = bh.IsEmpty ? [] : new T[g * n];
                         for (var q = 0; q < g; q++)
                         {
                             var row = (q * h) + u0;
-                            whhBlocks[p][q] = PackedMatrix<T>.Pack(true, hout, n, whh.Slice(row * hout, n * hout), hout);
-                            wihBlocks[p][q] = PackedMatrix<T>.Pack(true, inp, n, wih.Slice(row * inp, n * inp), inp);
                             if (!bi.IsEmpty)
                             {
                                 bi.Slice(row, n).CopyTo(bih[p].AsSpan(q * n));
@@ -128,6 +124,17 @@ internal static partial class FusedRecurrentLayer
                     var s = step;
                     var xs = xg[part];
                     var ys = d.yAll.Span;
+                    if (s == 0)
+                    {
+                        // Each part packs its own blocks in the first step's job, so the 6 MB of an LSTM 512's weights
+                        // are packed on all threads at once instead of on the caller before the first step.
+                        for (var q = 0; q < g; q++)
+                        {
+                            var row = (q * r.hidden) + u0;
+                            whhBlocks[part][q] = PackedMatrix<T>.Pack(true, hout, n, d.whh.Span.Slice(row * hout, n * hout), hout);
+                            wihBlocks[part][q] = PackedMatrix<T>.Pack(true, inp, n, d.Wih.Span.Slice(row * inp, n * inp), inp);
+                        }
+                    }
                     if (s == chunkStart)
                     {
                         // This part's columns of the input projection for the chunk's steps (one row per step: batch 1).
@@ -152,7 +159,7 @@ internal static partial class FusedRecurrentLayer
                     {
                         // Alternate steps also walk the gate blocks in reverse, so the block read last is read first.
                         var q = reverse ? g - 1 - k : k;
-                        whhBlocks[part][q].Multiply(1, T.One, hp, hout, T.Zero, hgs.Slice(q * n, n), n, reverse);
+                        whhBlocks[part][q]!.Multiply(1, T.One, hp, hout, T.Zero, hgs.Slice(q * n, n), n, reverse);
                     }
                     var gt = xs.AsSpan((s - chunkStart) * g * n, g * n);
                     var hOut = ys.Slice((s * hout) + u0, n);
@@ -178,7 +185,7 @@ internal static partial class FusedRecurrentLayer
                     {
                         foreach (var m in whhBlocks[p])
                         {
-                            m.Dispose();
+                            m?.Dispose();
                         }
                         foreach (var m in wihBlocks[p])
                         {
