@@ -148,22 +148,29 @@ public class InferencePathTests
     }
 
     /// <summary>
-    /// One sequence with the hidden units split across threads (each thread owns its units' rows of every gate, runs
-    /// their gate pass and writes its slice of h), forced on small layers and with short projection chunks: equals
-    /// the autograd reference path in float64, for every mode, with and without bias, two layers, h_0 and c_0 given.
+    /// The hidden units split across threads (each thread owns its units' rows of every gate, runs their gate pass and
+    /// writes its slice of h), forced on small layers and with short projection chunks: equals the autograd reference
+    /// path in float64, for every mode, with and without bias, two layers, h_0 and c_0 given, one sequence or a batch
+    /// (dense, or packed with mixed lengths).
     /// </summary>
     [Theory]
-    [InlineData("LSTM", true)]
-    [InlineData("LSTM", false)]
-    [InlineData("GRU", true)]
-    [InlineData("GRU", false)]
-    [InlineData("RNN_TANH", true)]
-    [InlineData("RNN_RELU", false)]
-    public void UnitSplit_OneSequence_MatchesTheReferencePath(string mode, bool bias)
+    [InlineData("LSTM", true, 1, false)]
+    [InlineData("LSTM", false, 1, false)]
+    [InlineData("GRU", true, 1, false)]
+    [InlineData("GRU", false, 1, false)]
+    [InlineData("RNN_TANH", true, 1, false)]
+    [InlineData("RNN_RELU", false, 1, false)]
+    [InlineData("LSTM", true, 6, false)]
+    [InlineData("LSTM", true, 6, true)]
+    [InlineData("GRU", true, 6, true)]
+    [InlineData("RNN_TANH", false, 6, true)]
+    public void UnitSplit_MatchesTheReferencePath(string mode, bool bias, int batch, bool packed)
     {
-        var (threads, minElements, chunkRows) = (Parallelism.MaxThreads, FusedRecurrentLayer.UnitSplitMinElements, FusedRecurrentLayer.ChunkRows);
+        var (threads, minElements, maxBatch, chunkRows) = (Parallelism.MaxThreads, FusedRecurrentLayer.UnitSplitMinElements,
+            FusedRecurrentLayer.UnitSplitMaxBatch, FusedRecurrentLayer.ChunkRows);
         Parallelism.MaxThreads = 3;
         FusedRecurrentLayer.UnitSplitMinElements = 0;
+        FusedRecurrentLayer.UnitSplitMaxBatch = 8;
         FusedRecurrentLayer.ChunkRows = 7;
         try
         {
@@ -175,25 +182,26 @@ public class InferencePathTests
                 var m = c.Build(DType.Float64, 11);
                 m.UseReferenceImplementation = pass == 1;
                 var g = new Generator(12);
-                var x = Tensor.Randn([23, 1, 5], DType.Float64, g);
-                var h0 = Tensor.Randn([2, 1, 200], DType.Float64, g);
-                var c0 = mode == "LSTM" ? Tensor.Randn([2, 1, 200], DType.Float64, g) : null;
+                var x = Tensor.Randn([23, batch, 5], DType.Float64, g);
+                var h0 = Tensor.Randn([2, batch, 200], DType.Float64, g);
+                var c0 = mode == "LSTM" ? Tensor.Randn([2, batch, 200], DType.Float64, g) : null;
                 using var _ = new NoGrad();
-                var (o, hn, cn) = RecurrentLayerTests.Run(m, x, h0, c0);
-                results[pass] = [o.ToDoubleArray(), hn.ToDoubleArray(), .. cn is null ? Array.Empty<double[]>() : [cn.ToDoubleArray()]];
+                int[]? lengths = packed ? [9, 23, 1, 17, 23, 4] : null;
+                results[pass] = Forward(m, c, x, lengths, h0, c0);
             }
             for (var k = 0; k < results[0].Count; k++)
             {
                 for (var i = 0; i < results[0][k].Length; i++)
                 {
                     var (a, b) = (results[0][k][i], results[1][k][i]);
-                    Assert.True(Math.Abs(a - b) <= 1e-11 + 1e-9 * Math.Abs(b), $"{mode} bias={bias} tensor {k} element {i}: fast {a}, reference {b}");
+                    Assert.True(Math.Abs(a - b) <= 1e-11 + 1e-9 * Math.Abs(b), $"{mode} bias={bias} batch={batch} packed={packed} tensor {k} element {i}: fast {a}, reference {b}");
                 }
             }
         }
         finally
         {
-            (Parallelism.MaxThreads, FusedRecurrentLayer.UnitSplitMinElements, FusedRecurrentLayer.ChunkRows) = (threads, minElements, chunkRows);
+            (Parallelism.MaxThreads, FusedRecurrentLayer.UnitSplitMinElements, FusedRecurrentLayer.UnitSplitMaxBatch, FusedRecurrentLayer.ChunkRows) =
+                (threads, minElements, maxBatch, chunkRows);
         }
     }
 

@@ -12,20 +12,37 @@ internal static partial class FusedRecurrentLayer
     /// </summary>
     internal static long UnitSplitMinElements = 1L << 19;
 
+    /// <summary>
+    /// Largest batch that runs as a unit split. The split handles any batch (tests run it at 6, packed), but measured
+    /// against the alternatives it only wins at one sequence: at batch 4–24 it was on par with splitting the product,
+    /// and at batch 64 (LSTM/GRU 512) 25–35% slower than independent row groups.
+    /// </summary>
+    internal static int UnitSplitMaxBatch = 1;
+
     /// <summary>Fewest hidden units per thread in a unit split.</summary>
     private const int MinUnitsPerPart = 64;
 
     private sealed partial class Runner<T>
     {
+        /// <summary>Threads of a unit split for this call (see <see cref="Direction.UnitSplit"/>); 0 or 1 when it does not apply.</summary>
+        private int UnitSplitParts(bool save)
+        {
+            var parts = Math.Min(Parallelism.MaxThreads, hidden / MinUnitsPerPart);
+            var qualifies = !save && dirs == 1 && proj == 0 && layout.Batch <= UnitSplitMaxBatch && parts > 1 &&
+                layout.Steps >= PackMinSteps && (long)g * hidden * hout >= UnitSplitMinElements;
+            return qualifies ? parts : 0;
+        }
+
         private sealed partial class Direction
         {
             private UnitSplit? split;
 
             /// <summary>
-            /// Inference on one sequence with the hidden units split across threads. Part p owns the units
-            /// <c>[u_p, u_{p+1})</c>: the rows of W_ih, W_hh and the biases of its units in every gate, packed as one block
-            /// per gate, so at each step it computes its units' gate pre-activations, runs the gate pass on them and writes
-            /// its slice of h straight into the output row, and every thread reads the whole h at the next step. Compared
+            /// Inference on a small batch (see <see cref="UnitSplitMaxBatch"/>) with the hidden units split across threads.
+            /// Part p owns the units <c>[u_p, u_{p+1})</c>: the rows of W_ih, W_hh and the biases of its units in every
+            /// gate, packed as one block per gate, and its columns of h and c. At each step it computes its units' gate
+            /// pre-activations for the active rows, runs the gate pass on them and writes its columns of h into the output
+            /// rows, and every thread reads the whole h at the next step. Compared
             /// with splitting only the product, the gate pass, the output write and the input projections (done by each
             /// part for its own columns at the start of a chunk) no longer run on the calling thread alone while the
             /// others wait, and each thread keeps the same quarter-megabyte blocks of W_hh from one step to the next.
@@ -43,7 +60,10 @@ internal static partial class FusedRecurrentLayer
                 private readonly T[][] bih;                      // [part]: b_ih of the part's units, gate after gate
                 private readonly T[][] bhh;                      // [part]: b_hh likewise
                 private readonly T[][] xg;                       // [part]: (chunk steps × G·units) input projections
-                private readonly T[][] hg;                       // [part]: (G·units) W_hh h
+                private readonly T[][] hg;                       // [part]: (batch × G·units) W_hh h
+                private readonly T[][] hPart;                    // [part]: (batch × units) the part's slice of h
+                private readonly T[][] cPart;                    // [part]: (batch × units) LSTM: its slice of c
+                private readonly T[][] hnPart;                   // [part]: (batch × units) GRU: W_hn h + b_hn
                 private int step;
                 private int chunkStart;
 
@@ -66,6 +86,17 @@ internal static partial class FusedRecurrentLayer
                     bhh = new T[parts][];
                     xg = new T[parts][];
                     hg = new T[parts][];
+                    hPart = new T[parts][];
+                    cPart = new T[parts][];
+                    hnPart = new T[parts][];
+                    var lay = r.layout;
+                    var b = lay.Batch;
+                    var chunkRows = 0;
+                    for (var s0 = 0; s0 < lay.Steps; s0 += chunkSteps)
+                    {
+                        var s1 = Math.Min(lay.Steps, s0 + chunkSteps) - 1;
+                        chunkRows = Math.Max(chunkRows, lay.Offsets[s1] + lay.BatchSizes[s1] - lay.Offsets[s0]);
+                    }
                     var bi = d.bih.Span;
                     var bh = d.bhh.Span;
                     for (var p = 0; p < parts; p++)
@@ -87,19 +118,19 @@ internal static partial class FusedRecurrentLayer
                                 bh.Slice(row, n).CopyTo(bhh[p].AsSpan(q * n));
                             }
                         }
-                        xg[p] = Rent(Math.Min(chunkSteps, r.layout.Steps) * g * n);
-                        hg[p] = Rent(g * n);
+                        xg[p] = Rent(chunkRows * g * n);
+                        hg[p] = Rent(b * g * n);
+                        hPart[p] = Rent(b * n);
+                        cPart[p] = r.lstm ? Rent(b * n) : [];
+                        hnPart[p] = r.mode == RecurrentMode.Gru ? Rent(b * n) : [];
                     }
                 }
 
                 /// <summary>The split for this call, or null when the call does not qualify (see <see cref="UnitSplitMinElements"/>).</summary>
                 public static UnitSplit? TryCreate(Direction d, int chunkSteps)
                 {
-                    var r = d.r;
-                    var parts = Math.Min(Parallelism.MaxThreads, r.hidden / MinUnitsPerPart);
-                    var qualifies = !d.save && r.dirs == 1 && r.proj == 0 && r.layout.Batch == 1 && parts > 1 &&
-                        r.layout.Steps >= PackMinSteps && (long)r.g * r.hidden * r.hout >= UnitSplitMinElements;
-                    return qualifies ? new UnitSplit(d, parts, chunkSteps) : null;
+                    var parts = d.r.UnitSplitParts(d.save);
+                    return parts > 1 ? new UnitSplit(d, parts, chunkSteps) : null;
                 }
 
                 /// <summary>Runs every step, one pool job each.</summary>
@@ -115,31 +146,55 @@ internal static partial class FusedRecurrentLayer
                         }
                         WorkerPool.Run(this, parts);
                     }
+                    // c_n comes from the state (h_n from the output rows, see Finish).
+                    var b = d.r.layout.Batch;
+                    for (var p = 0; p < parts && d.r.lstm; p++)
+                    {
+                        int u0 = unit[p], n = unit[p + 1] - u0;
+                        for (var i = 0; i < b; i++)
+                        {
+                            cPart[p].AsSpan(i * n, n).CopyTo(d.cState.AsSpan((i * d.r.hidden) + u0, n));
+                        }
+                    }
                 }
 
                 public override void Execute(int part)
                 {
                     var r = d.r;
-                    int g = r.g, inp = r.inputSize, hout = r.hout, u0 = unit[part], n = unit[part + 1] - u0;
+                    var lay = r.layout;
+                    int g = r.g, h = r.hidden, inp = r.inputSize, hout = r.hout, u0 = unit[part], n = unit[part + 1] - u0;
                     var s = step;
                     var xs = xg[part];
                     var ys = d.yAll.Span;
+                    var hs = hPart[part];
+                    var cs = cPart[part];
                     if (s == 0)
                     {
                         // Each part packs its own blocks in the first step's job, so the 6 MB of an LSTM 512's weights
-                        // are packed on all threads at once instead of on the caller before the first step.
+                        // are packed on all threads at once instead of on the caller before the first step; and it
+                        // takes its columns of h_0 and c_0.
                         for (var q = 0; q < g; q++)
                         {
-                            var row = (q * r.hidden) + u0;
+                            var row = (q * h) + u0;
                             whhBlocks[part][q] = PackedMatrix<T>.Pack(true, hout, n, d.whh.Span.Slice(row * hout, n * hout), hout);
                             wihBlocks[part][q] = PackedMatrix<T>.Pack(true, inp, n, d.Wih.Span.Slice(row * inp, n * inp), inp);
                         }
+                        for (var i = 0; i < lay.Batch; i++)
+                        {
+                            d.hState.AsSpan((i * hout) + u0, n).CopyTo(hs.AsSpan(i * n));
+                            if (r.lstm)
+                            {
+                                d.cState.AsSpan((i * h) + u0, n).CopyTo(cs.AsSpan(i * n));
+                            }
+                        }
                     }
+                    var first = lay.Offsets[chunkStart];
                     if (s == chunkStart)
                     {
-                        // This part's columns of the input projection for the chunk's steps (one row per step: batch 1).
-                        var rows = Math.Min(chunkSteps, r.layout.Steps - s);
-                        var x = r.xm.Span.Slice(s * inp, rows * inp);
+                        // This part's columns of the input projection for the chunk's rows (contiguous: one direction, forward).
+                        var last = Math.Min(lay.Steps, s + chunkSteps) - 1;
+                        var rows = lay.Offsets[last] + lay.BatchSizes[last] - first;
+                        var x = r.xm.Span.Slice(first * inp, rows * inp);
                         var bi = bih[part];
                         for (var i = 0; i < rows && bi.Length > 0; i++)
                         {
@@ -151,31 +206,36 @@ internal static partial class FusedRecurrentLayer
                             wihBlocks[part][q]!.Multiply(rows, T.One, x, inp, beta, xs.AsSpan(q * n), g * n);
                         }
                     }
-                    // h_{t−1}: h_0, or the previous output row (one forward direction without projection: row t = step t).
-                    ReadOnlySpan<T> hp = s == 0 ? d.hState.AsSpan(0, hout) : ys.Slice((s - 1) * hout, hout);
-                    var hgs = hg[part].AsSpan(0, g * n);
+                    int bs = lay.BatchSizes[s], off = lay.Offsets[s];
+                    // h_{t−1}: h_0, or the previous step's output rows (one forward direction without projection).
+                    ReadOnlySpan<T> hp = s == 0 ? d.hState.AsSpan(0, bs * hout) : ys.Slice(lay.Offsets[s - 1] * hout, bs * hout);
+                    var hgs = hg[part].AsSpan(0, bs * g * n);
                     var reverse = (s & 1) == 1;
                     for (var k = 0; k < g; k++)
                     {
                         // Alternate steps also walk the gate blocks in reverse, so the block read last is read first.
                         var q = reverse ? g - 1 - k : k;
-                        whhBlocks[part][q]!.Multiply(1, T.One, hp, hout, T.Zero, hgs.Slice(q * n, n), n, reverse);
+                        whhBlocks[part][q]!.Multiply(bs, T.One, hp, hout, T.Zero, hgs[(q * n)..], g * n, reverse);
                     }
-                    var gt = xs.AsSpan((s - chunkStart) * g * n, g * n);
-                    var hOut = ys.Slice((s * hout) + u0, n);
+                    var gt = xs.AsSpan((off - first) * g * n, bs * g * n);
+                    var hOut = hs.AsSpan(0, bs * n);
                     var bh = bhh[part];
                     switch (r.mode)
                     {
                         case RecurrentMode.Lstm:
-                            var c = d.cState.AsSpan(u0, n);
-                            RecurrentKernels.LstmForward<T>(gt, hgs, bh, c, gt, c, hOut, 1, n);
+                            var c = cs.AsSpan(0, bs * n);
+                            RecurrentKernels.LstmForward<T>(gt, hgs, bh, c, gt, c, hOut, bs, n);
                             break;
                         case RecurrentMode.Gru:
-                            RecurrentKernels.GruForward<T>(gt, hgs, bh, hp.Slice(u0, n), gt, d.hnTmp.AsSpan(u0, n), hOut, 1, n);
+                            RecurrentKernels.GruForward<T>(gt, hgs, bh, hOut, gt, hnPart[part].AsSpan(0, bs * n), hOut, bs, n);
                             break;
                         default:
-                            RecurrentKernels.RnnForward<T>(r.mode == RecurrentMode.RnnRelu, gt, hgs, bh, hOut, 1, n);
+                            RecurrentKernels.RnnForward<T>(r.mode == RecurrentMode.RnnRelu, gt, hgs, bh, hOut, bs, n);
                             break;
+                    }
+                    for (var i = 0; i < bs; i++)
+                    {
+                        hOut.Slice(i * n, n).CopyTo(ys.Slice(((off + i) * hout) + u0, n));
                     }
                 }
 
@@ -193,6 +253,9 @@ internal static partial class FusedRecurrentLayer
                         }
                         Return(ref xg[p]);
                         Return(ref hg[p]);
+                        Return(ref hPart[p]);
+                        Return(ref cPart[p]);
+                        Return(ref hnPart[p]);
                     }
                 }
             }

@@ -243,10 +243,10 @@ internal static partial class FusedRecurrentLayer
         /// Batch rows per independent group: sequences of a batch never interact, so each group of rows runs the whole
         /// recurrence on its own thread with no synchronisation between steps.
         /// </summary>
-        private int GroupsPerDirection()
+        private int GroupsPerDirection(bool save)
         {
             var threads = Parallelism.MaxThreads;
-            if (threads <= 1 || Work < ParallelThreshold)
+            if (threads <= 1 || Work < ParallelThreshold || UnitSplitParts(save) > 1)
             {
                 return 1;
             }
@@ -267,7 +267,7 @@ internal static partial class FusedRecurrentLayer
             // Backward can only be called when grad mode is on and some input requires grad; otherwise nothing is saved.
             var save = NoGrad.IsGradEnabled && inputArray.Any(t => t.RequiresGrad);
             var steps = layout.Steps;
-            var groups = GroupsPerDirection();
+            var groups = GroupsPerDirection(save);
             var units = dirs * groups;
             var rowsPerGroup = (b + groups - 1) / groups;
             // Inference projects the inputs a chunk of steps at a time (the chunk stays in cache); training keeps them all.
