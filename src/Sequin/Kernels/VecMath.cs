@@ -32,12 +32,14 @@ internal static class VecMath<T, TS, TV>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Exp(TV x) => typeof(T) == typeof(float) ? ExpFloat(x) : TS.RuntimeExp(x);
 
-    /// <summary>The float e^x of <see cref="Exp"/>.</summary>
+    /// <summary>
+    /// float e^x for a clamped <paramref name="xc"/> without the final scaling: returns y ≈ e^r, where
+    /// xc = n·ln 2 + r (<paramref name="n"/> = round(xc·log₂e), ln 2 split in two for an exact reduction) and y a
+    /// degree-6 polynomial (Cephes' expf), so that e^xc = y · 2^n.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV ExpFloat(TV x)
+    private static TV ExpReduced(TV xc, TV n)
     {
-        var xc = TS.MinNative(TS.MaxNative(x, C(-103.972f)), C(88.72283f));
-        var n = TS.Round(TS.Mul(xc, C(1.44269504088896341f)));
         var r = TS.Fma(n, C(-0.693359375f), xc);
         r = TS.Fma(n, C(2.12194440e-4f), r);
         var y = C(1.9875691500E-4f);
@@ -46,7 +48,16 @@ internal static class VecMath<T, TS, TV>
         y = TS.Fma(y, r, C(4.1665795894E-2f));
         y = TS.Fma(y, r, C(1.6666665459E-1f));
         y = TS.Fma(y, r, C(5.0000001201E-1f));
-        y = TS.Add(TS.Fma(y, TS.Mul(r, r), r), TS.One);
+        return TS.Add(TS.Fma(y, TS.Mul(r, r), r), TS.One);
+    }
+
+    /// <summary>The float e^x of <see cref="Exp"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV ExpFloat(TV x)
+    {
+        var xc = TS.MinNative(TS.MaxNative(x, C(-103.972f)), C(88.72283f));
+        var n = TS.Round(TS.Mul(xc, C(1.44269504088896341f)));
+        var y = ExpReduced(xc, n);
         // 2^n as two factors 2^n1 · 2^(n − n1) (n1 = ⌊n/2⌋), each a normal float for n in [-150, 128].
         var n1 = TS.Floor(TS.Mul(n, C(0.5f)));
         var result = TS.Mul(TS.Mul(y, TS.Pow2(n1)), TS.Pow2(TS.Sub(n, n1)));
@@ -104,15 +115,7 @@ internal static class VecMath<T, TS, TV>
     {
         var xc = TS.MaxNative(x, C(-104f));
         var n = TS.Round(TS.Mul(xc, C(1.44269504088896341f)));
-        var r = TS.Fma(n, C(-0.693359375f), xc);
-        r = TS.Fma(n, C(2.12194440e-4f), r);
-        var y = C(1.9875691500E-4f);
-        y = TS.Fma(y, r, C(1.3981999507E-3f));
-        y = TS.Fma(y, r, C(8.3334519073E-3f));
-        y = TS.Fma(y, r, C(4.1665795894E-2f));
-        y = TS.Fma(y, r, C(1.6666665459E-1f));
-        y = TS.Fma(y, r, C(5.0000001201E-1f));
-        y = TS.Add(TS.Fma(y, TS.Mul(r, r), r), TS.One);
+        var y = ExpReduced(xc, n);
         return TS.Mul(TS.Mul(y, TS.Pow2(TS.Add(n, C(64f)))), C(5.421010862427522e-20f)); // 2^−64
     }
 
