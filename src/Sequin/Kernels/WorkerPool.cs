@@ -64,7 +64,10 @@ internal static class WorkerPool
         }
         try
         {
-            EnsureWorkers(parts - 1);
+            // At most MaxThreads threads take part (the caller included); more parts than that are claimed in turn.
+            // One worker per part would oversubscribe the cores with spinning threads: 4 parts on 2 cores ran 2-5x slower.
+            var helpers = Math.Min(parts, Parallelism.MaxThreads) - 1;
+            EnsureWorkers(helpers);
             if (s_claims.Length < parts)
             {
                 // Every older job has finished, so all its slots are final: the copy keeps a late worker from claiming.
@@ -80,7 +83,7 @@ internal static class WorkerPool
             var sleeping = Volatile.Read(ref s_sleeping);
             if (sleeping > 0)
             {
-                Wake.Release(Math.Min(sleeping, parts - 1));
+                Wake.Release(Math.Min(sleeping, helpers));
             }
             Drain(generation, parts, 0);
             WaitForParts();

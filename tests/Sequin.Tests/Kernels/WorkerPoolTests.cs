@@ -35,6 +35,8 @@ public class WorkerPoolTests
             WorkerPool.Run(work, parts);
             Assert.All(work.Hits, h => Assert.Equal(1, h));
         }
+        // Parts beyond Parallelism.MaxThreads are claimed in turn, not given a thread each (tests set at most 4 threads).
+        Assert.True(WorkerPool.Workers < 16, $"{WorkerPool.Workers} workers started for jobs of up to 308 parts");
     }
 
     private sealed class NestedWork : PoolWork
