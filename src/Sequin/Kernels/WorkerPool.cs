@@ -80,8 +80,9 @@ internal static class WorkerPool
             Volatile.Write(ref s_pending, parts);
             var generation = (s_state >> 32) + 1;
             Interlocked.Exchange(ref s_state, (generation << 32) | (uint)parts);
+            // helpers is 0 when MaxThreads was lowered to 1 while a caller still asked for several parts.
             var sleeping = Volatile.Read(ref s_sleeping);
-            if (sleeping > 0)
+            if (sleeping > 0 && helpers > 0)
             {
                 Wake.Release(Math.Min(sleeping, helpers));
             }

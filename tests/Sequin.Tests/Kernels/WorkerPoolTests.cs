@@ -39,6 +39,27 @@ public class WorkerPoolTests
         Assert.True(WorkerPool.Workers < 16, $"{WorkerPool.Workers} workers started for jobs of up to 308 parts");
     }
 
+    [Fact]
+    public void SeveralParts_WithOneThreadAllowed_RunOnTheCaller()
+    {
+        // A caller may ask for parts after MaxThreads was set to 1 (another thread changed it): no worker is woken.
+        var saved = Parallelism.MaxThreads;
+        try
+        {
+            var work = new CountingWork(4);
+            WorkerPool.Run(work, 4); // let the workers exist and go to sleep
+            Thread.Sleep(5);
+            Parallelism.MaxThreads = 1;
+            work = new CountingWork(4);
+            WorkerPool.Run(work, 4);
+            Assert.All(work.Hits, h => Assert.Equal(1, h));
+        }
+        finally
+        {
+            Parallelism.MaxThreads = saved;
+        }
+    }
+
     private sealed class NestedWork : PoolWork
     {
         public int Inner;
