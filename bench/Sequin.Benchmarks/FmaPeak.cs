@@ -14,40 +14,23 @@ internal static class FmaPeak
 {
     private const long Iterations = 20_000_000;
 
+    /// <summary>12 independent chains c = c·b + a of one vector width (<see cref="Ops512{T}"/> or <see cref="Ops256{T}"/>).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Chains512(long n)
+    private static float Chains<TS, TV>(long n)
+        where TS : ISimdOps<float, TV>
+        where TV : struct
     {
-        var b = Vector512.Create(0.9999999f);
-        var a = Vector512.Create(1e-7f);
-        Vector512<float> c0 = a, c1 = a, c2 = a, c3 = a, c4 = a, c5 = a, c6 = a, c7 = a, c8 = a, c9 = a, c10 = a, c11 = a;
+        var b = TS.Broadcast(0.9999999f);
+        var a = TS.Broadcast(1e-7f);
+        TV c0 = a, c1 = a, c2 = a, c3 = a, c4 = a, c5 = a, c6 = a, c7 = a, c8 = a, c9 = a, c10 = a, c11 = a;
         for (long i = 0; i < n; i++)
         {
-            c0 = Vector512.FusedMultiplyAdd(c0, b, a); c1 = Vector512.FusedMultiplyAdd(c1, b, a);
-            c2 = Vector512.FusedMultiplyAdd(c2, b, a); c3 = Vector512.FusedMultiplyAdd(c3, b, a);
-            c4 = Vector512.FusedMultiplyAdd(c4, b, a); c5 = Vector512.FusedMultiplyAdd(c5, b, a);
-            c6 = Vector512.FusedMultiplyAdd(c6, b, a); c7 = Vector512.FusedMultiplyAdd(c7, b, a);
-            c8 = Vector512.FusedMultiplyAdd(c8, b, a); c9 = Vector512.FusedMultiplyAdd(c9, b, a);
-            c10 = Vector512.FusedMultiplyAdd(c10, b, a); c11 = Vector512.FusedMultiplyAdd(c11, b, a);
+            c0 = TS.Fma(c0, b, a); c1 = TS.Fma(c1, b, a); c2 = TS.Fma(c2, b, a); c3 = TS.Fma(c3, b, a);
+            c4 = TS.Fma(c4, b, a); c5 = TS.Fma(c5, b, a); c6 = TS.Fma(c6, b, a); c7 = TS.Fma(c7, b, a);
+            c8 = TS.Fma(c8, b, a); c9 = TS.Fma(c9, b, a); c10 = TS.Fma(c10, b, a); c11 = TS.Fma(c11, b, a);
         }
-        return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11).GetElement(0);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Chains256(long n)
-    {
-        var b = Vector256.Create(0.9999999f);
-        var a = Vector256.Create(1e-7f);
-        Vector256<float> c0 = a, c1 = a, c2 = a, c3 = a, c4 = a, c5 = a, c6 = a, c7 = a, c8 = a, c9 = a, c10 = a, c11 = a;
-        for (long i = 0; i < n; i++)
-        {
-            c0 = Vector256.FusedMultiplyAdd(c0, b, a); c1 = Vector256.FusedMultiplyAdd(c1, b, a);
-            c2 = Vector256.FusedMultiplyAdd(c2, b, a); c3 = Vector256.FusedMultiplyAdd(c3, b, a);
-            c4 = Vector256.FusedMultiplyAdd(c4, b, a); c5 = Vector256.FusedMultiplyAdd(c5, b, a);
-            c6 = Vector256.FusedMultiplyAdd(c6, b, a); c7 = Vector256.FusedMultiplyAdd(c7, b, a);
-            c8 = Vector256.FusedMultiplyAdd(c8, b, a); c9 = Vector256.FusedMultiplyAdd(c9, b, a);
-            c10 = Vector256.FusedMultiplyAdd(c10, b, a); c11 = Vector256.FusedMultiplyAdd(c11, b, a);
-        }
-        return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11).GetElement(0);
+        var sum = TS.Add(TS.Add(TS.Add(c0, c1), TS.Add(c2, c3)), TS.Add(TS.Add(c4, c5), TS.Add(c6, c7)));
+        return TS.Sum(TS.Add(sum, TS.Add(TS.Add(c8, c9), TS.Add(c10, c11))));
     }
 
     /// <summary>Best of three runs of the FMA chains on <paramref name="threads"/> threads, in GFLOP/s, and the vector width used.</summary>
@@ -55,7 +38,7 @@ internal static class FmaPeak
     {
         var wide = Simd.Detected == SimdLevel.Avx512;
         var lanes = wide ? 16 : 8;
-        Func<long, float> run = wide ? Chains512 : Chains256;
+        Func<long, float> run = wide ? Chains<Ops512<float>, Vector512<float>> : Chains<Ops256<float>, Vector256<float>>;
         run(1000);
         var best = 0.0;
         for (var round = 0; round < 3; round++)

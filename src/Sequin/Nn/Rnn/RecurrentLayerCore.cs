@@ -314,7 +314,7 @@ internal static partial class FusedRecurrentLayer
             {
                 GC.SuppressFinalize(this);
             }
-            if (save)
+            else
             {
                 flat = Tensor.Record(flat, lstm ? "LstmFusedBackward" : mode == RecurrentMode.Gru ? "GruFusedBackward" : "RnnFusedBackward",
                     inputArray, grad => Backward(grad, inputArray.Length), ReleaseSaved);
@@ -419,7 +419,7 @@ internal static partial class FusedRecurrentLayer
                 DGi = [];
             }
 
-            /// <summary>Gives back the saved activations; only once no backward can run (the runner's finalizer).</summary>
+            /// <summary>Gives back the saved activations: after the backward that used them, or from the runner's finalizer.</summary>
             public void ReturnSaved()
             {
                 Return(ref gates);
@@ -498,6 +498,11 @@ internal static partial class FusedRecurrentLayer
                 }
                 else
                 {
+                    // A unit split keeps its own projections, products and GRU scratch per thread.
+                    split = UnitSplit.TryCreate(this, chunkSteps);
+                }
+                if (!save && split is null)
+                {
                     var maxRows = Math.Min(chunkSteps, lay.Steps) * Math.Min(rowsPerGroup, b);
                     xgGroup = new T[groups][];
                     xinGroup = new T[groups][];
@@ -508,15 +513,14 @@ internal static partial class FusedRecurrentLayer
                     }
                     hnTmp = r.mode == RecurrentMode.Gru ? Rent(b * h) : [];
                     hrTmp = r.proj > 0 ? Rent(b * h) : [];
-                    split = UnitSplit.TryCreate(this, chunkSteps);
-                    if (split is null && (chunkSteps < lay.Steps || groups > 1))
+                    if (chunkSteps < lay.Steps || groups > 1)
                     {
                         wihPacked = PackedMatrix<T>.Pack(true, r.inputSize, gh, Wih.Span, r.inputSize);
                     }
                 }
                 hState = Rent(b * hout);
                 cState = r.lstm ? Rent(b * h) : [];
-                hg = Rent(b * gh);
+                hg = split is null ? Rent(b * gh) : [];
                 // W_hh is packed once per call: each step then reads it as contiguous panels (one row: a matrix-vector
                 // product without horizontal sums, measured 1.5-2.8x faster than dot products on the rows of W_hh).
                 if (lay.Steps >= PackMinSteps && split is null)
