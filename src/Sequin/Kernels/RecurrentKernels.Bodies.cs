@@ -34,6 +34,11 @@ public static partial class RecurrentKernels
         public static TV Pre(ReadOnlySpan<T> xg, ReadOnlySpan<T> hg, ReadOnlySpan<T> bhh, bool hasBias, int row, int j)
             => TS.Add(TS.Load(xg, row + j), TS.Add(TS.Load(hg, row + j), hasBias ? TS.Load(bhh, j) : TS.Zero));
 
+        /// <summary>As <see cref="Pre"/>, or <c>xg[k]</c> alone when <paramref name="summed"/> (hg and bhh already added into xg).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV PreOrSummed(ReadOnlySpan<T> xg, ReadOnlySpan<T> hg, ReadOnlySpan<T> bhh, bool hasBias, bool summed, int row, int j)
+            => summed ? TS.Load(xg, row + j) : Pre(xg, hg, bhh, hasBias, row, j);
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static int RnnForward(bool relu, ReadOnlySpan<T> xg, ReadOnlySpan<T> hg, ReadOnlySpan<T> bhh, Span<T> h,
             int batch, int hidden, int start)
@@ -77,25 +82,30 @@ public static partial class RecurrentKernels
             var gh = 4 * hidden;
             var end = End(start, hidden);
             var hasBias = !bhh.IsEmpty;
+            var summed = hg.IsEmpty;
+            var keep = !gates.IsEmpty;
             for (var b = 0; b < batch; b++)
             {
                 var gr = b * gh;
                 var hr = b * hidden;
                 for (var j = start; j < end; j += TS.Count)
                 {
-                    var pi = Pre(xg, hg, bhh, hasBias, gr, j);
-                    var pf = Pre(xg, hg, bhh, hasBias, gr, hidden + j);
-                    var pg = Pre(xg, hg, bhh, hasBias, gr, (2 * hidden) + j);
-                    var po = Pre(xg, hg, bhh, hasBias, gr, (3 * hidden) + j);
+                    var pi = PreOrSummed(xg, hg, bhh, hasBias, summed, gr, j);
+                    var pf = PreOrSummed(xg, hg, bhh, hasBias, summed, gr, hidden + j);
+                    var pg = PreOrSummed(xg, hg, bhh, hasBias, summed, gr, (2 * hidden) + j);
+                    var po = PreOrSummed(xg, hg, bhh, hasBias, summed, gr, (3 * hidden) + j);
                     var cp = TS.Load(cPrev, hr + j);
                     var i = TS.Sigmoid(pi);
                     var f = TS.Sigmoid(pf);
                     var g = TS.Tanh(pg);
                     var o = TS.Sigmoid(po);
-                    TS.Store(gates, gr + j, i);
-                    TS.Store(gates, gr + hidden + j, f);
-                    TS.Store(gates, gr + (2 * hidden) + j, g);
-                    TS.Store(gates, gr + (3 * hidden) + j, o);
+                    if (keep)
+                    {
+                        TS.Store(gates, gr + j, i);
+                        TS.Store(gates, gr + hidden + j, f);
+                        TS.Store(gates, gr + (2 * hidden) + j, g);
+                        TS.Store(gates, gr + (3 * hidden) + j, o);
+                    }
                     var cy = TS.Add(TS.Mul(f, cp), TS.Mul(i, g)); // f·c_prev + i·g
                     TS.Store(c, hr + j, cy);
                     TS.Store(h, hr + j, TS.Mul(o, TS.Tanh(cy)));
@@ -143,6 +153,7 @@ public static partial class RecurrentKernels
             var gh = 3 * hidden;
             var end = End(start, hidden);
             var hasBias = !bhh.IsEmpty;
+            var keep = !gates.IsEmpty;
             for (var b = 0; b < batch; b++)
             {
                 var gr = b * gh;
@@ -155,10 +166,13 @@ public static partial class RecurrentKernels
                     var hnv = TS.Add(TS.Load(hg, gr + n2), hasBias ? TS.Load(bhh, n2) : TS.Zero); // W_hn·h + b_hn
                     var n = TS.Tanh(TS.Add(TS.Load(xg, gr + n2), TS.Mul(r, hnv)));
                     var hp = TS.Load(hPrev, hr + j);
-                    TS.Store(gates, gr + j, r);
-                    TS.Store(gates, gr + hidden + j, z);
-                    TS.Store(gates, gr + n2, n);
-                    TS.Store(hn, hr + j, hnv);
+                    if (keep)
+                    {
+                        TS.Store(gates, gr + j, r);
+                        TS.Store(gates, gr + hidden + j, z);
+                        TS.Store(gates, gr + n2, n);
+                        TS.Store(hn, hr + j, hnv);
+                    }
                     TS.Store(h, hr + j, TS.Add(n, TS.Mul(z, TS.Sub(hp, n)))); // n + z·(h_prev − n)
                 }
             }

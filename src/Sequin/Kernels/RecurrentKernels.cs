@@ -100,10 +100,16 @@ public static partial class RecurrentKernels
     }
 
     /// <summary>
-    /// LSTM step: <c>i, f, o = σ(·)</c>, <c>g = tanh(·)</c>, <c>c = f ⊙ c_prev + i ⊙ g</c>, <c>h = o ⊙ tanh(c)</c>.
+    /// LSTM step: <c>i, f, o = σ(·)</c>, <c>g = tanh(·)</c>, <c>c = f ⊙ c_prev + i ⊙ g</c>, <c>h = o ⊙ tanh(c)</c>,
+    /// the pre-activations being <c>xg + (hg + bhh)</c>, each <c>(batch × 4·hidden)</c> (<paramref name="bhh"/> one row).
     /// <paramref name="gates"/> <c>(batch × 4·hidden)</c> receives the activated gates; <paramref name="c"/> and
     /// <paramref name="h"/> are <c>(batch × hidden)</c>.
     /// </summary>
+    /// <remarks>
+    /// Inference may pass an empty <paramref name="hg"/>: <paramref name="xg"/> then holds the whole pre-activations
+    /// (the recurrent product and both biases already added into it) and <paramref name="bhh"/> must be empty too; and an
+    /// empty <paramref name="gates"/>: the activated gates are not stored (nothing is kept for backward).
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LstmForward<T>(ReadOnlySpan<T> xg, ReadOnlySpan<T> hg, ReadOnlySpan<T> bhh, ReadOnlySpan<T> cPrev,
         Span<T> gates, Span<T> c, Span<T> h, int batch, int hidden)
@@ -112,7 +118,13 @@ public static partial class RecurrentKernels
         var gh = 4 * hidden;
         var j0 = 0;
         var level = VectorLevel<T>();
-        if (level != SimdLevel.Scalar && RowsFit(batch, gh, hidden, bhh.Length, xg.Length, hg.Length, gates.Length) &&
+        if (hg.IsEmpty && !bhh.IsEmpty)
+        {
+            throw new ArgumentException("With hg empty, xg must hold the whole pre-activations: pass bhh empty too (add it into xg).", nameof(bhh));
+        }
+        // An empty hg or gates stands for "not used": check the others' lengths in their place.
+        if (level != SimdLevel.Scalar && RowsFit(batch, gh, hidden, bhh.Length, xg.Length, hg.IsEmpty ? xg.Length : hg.Length,
+                gates.IsEmpty ? xg.Length : gates.Length) &&
             cPrev.Length >= batch * hidden && c.Length >= batch * hidden && h.Length >= batch * hidden)
         {
             if (level == SimdLevel.Avx512)
@@ -161,6 +173,7 @@ public static partial class RecurrentKernels
     /// <c>n = tanh(xg_n + r ⊙ (hg_n + b_hn))</c>, <c>h = n + z ⊙ (h_prev − n)</c>. <paramref name="gates"/>
     /// <c>(batch × 3·hidden)</c> receives <c>r, z, n</c>; <paramref name="hn"/> <c>(batch × hidden)</c> receives
     /// <c>hg_n + b_hn</c> (needed by backward); <paramref name="h"/> <c>(batch × hidden)</c> the new state.
+    /// Inference may pass <paramref name="gates"/> and <paramref name="hn"/> both empty: nothing is kept for backward.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GruForward<T>(ReadOnlySpan<T> xg, ReadOnlySpan<T> hg, ReadOnlySpan<T> bhh, ReadOnlySpan<T> hPrev,
@@ -170,8 +183,13 @@ public static partial class RecurrentKernels
         var gh = 3 * hidden;
         var j0 = 0;
         var level = VectorLevel<T>();
-        if (level != SimdLevel.Scalar && RowsFit(batch, gh, hidden, bhh.Length, xg.Length, hg.Length, gates.Length) &&
-            hPrev.Length >= batch * hidden && hn.Length >= batch * hidden && h.Length >= batch * hidden)
+        if (gates.IsEmpty != hn.IsEmpty)
+        {
+            throw new ArgumentException("gates and hn are kept together (training) or both left empty (inference).", nameof(hn));
+        }
+        // Empty gates and hn stand for "not kept": check the others' lengths in their place.
+        if (level != SimdLevel.Scalar && RowsFit(batch, gh, hidden, bhh.Length, xg.Length, hg.Length, gates.IsEmpty ? xg.Length : gates.Length) &&
+            hPrev.Length >= batch * hidden && (hn.IsEmpty || hn.Length >= batch * hidden) && h.Length >= batch * hidden)
         {
             if (level == SimdLevel.Avx512)
             {

@@ -525,6 +525,49 @@ public class RecurrentKernelsTests
 
     [Theory]
     [MemberData(nameof(Levels))]
+    public void InferenceForms_WithoutKeptGates_GiveTheSameStates(int level)
+    {
+        // LSTM inference passes xg + (hg + bhh) already summed, no hg, no bhh and no gates: c and h must be bit-identical
+        // to the full call (the sum is formed in the same order), and xg must be left alone.
+        using var _ = Simd.Limit((SimdLevel)level);
+        const int batch = 3, hidden = 37; // 37: whole vectors and a scalar tail on every width
+        var rng = new Random(12);
+        var xg = Rand(rng, batch * 4 * hidden, 1.5).Select(v => (float)v).ToArray();
+        var hg = Rand(rng, batch * 4 * hidden, 1.5).Select(v => (float)v).ToArray();
+        var bhh = Rand(rng, 4 * hidden, 0.5).Select(v => (float)v).ToArray();
+        var cPrev = Rand(rng, batch * hidden, 2).Select(v => (float)v).ToArray();
+        float[] gates = new float[xg.Length], c = new float[cPrev.Length], h = new float[cPrev.Length];
+        RecurrentKernels.LstmForward<float>(xg, hg, bhh, cPrev, gates, c, h, batch, hidden);
+
+        var pre = new float[xg.Length];
+        for (var k = 0; k < pre.Length; k++)
+        {
+            pre[k] = xg[k] + (hg[k] + bhh[k % (4 * hidden)]);
+        }
+        var preCopy = (float[])pre.Clone();
+        float[] c2 = new float[c.Length], h2 = new float[h.Length];
+        RecurrentKernels.LstmForward<float>(pre, default, default, cPrev, default, c2, h2, batch, hidden);
+        Assert.Equal(c, c2);
+        Assert.Equal(h, h2);
+        Assert.Equal(preCopy, pre);
+        Assert.Throws<ArgumentException>(() =>
+            RecurrentKernels.LstmForward<float>(pre, default, bhh, cPrev, default, c2, h2, batch, hidden));
+
+        // GRU without gates and hn: the same h.
+        var gx = Rand(rng, batch * 3 * hidden, 1.5).Select(v => (float)v).ToArray();
+        var ghh = Rand(rng, batch * 3 * hidden, 1.5).Select(v => (float)v).ToArray();
+        var gb = Rand(rng, 3 * hidden, 0.5).Select(v => (float)v).ToArray();
+        var hPrev = Rand(rng, batch * hidden, 1).Select(v => (float)v).ToArray();
+        float[] ggates = new float[gx.Length], hn = new float[hPrev.Length], hOut = new float[hPrev.Length], hOut2 = new float[hPrev.Length];
+        RecurrentKernels.GruForward<float>(gx, ghh, gb, hPrev, ggates, hn, hOut, batch, hidden);
+        RecurrentKernels.GruForward<float>(gx, ghh, gb, hPrev, default, default, hOut2, batch, hidden);
+        Assert.Equal(hOut, hOut2);
+        Assert.Throws<ArgumentException>(() =>
+            RecurrentKernels.GruForward<float>(gx, ghh, gb, hPrev, default, hn, hOut2, batch, hidden));
+    }
+
+    [Theory]
+    [MemberData(nameof(Levels))]
     public void ShortSpans_StillFailOnTheScalarIndexing(int level)
     {
         using var _ = Simd.Limit((SimdLevel)level);

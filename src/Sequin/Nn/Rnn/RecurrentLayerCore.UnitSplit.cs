@@ -63,7 +63,6 @@ internal static partial class FusedRecurrentLayer
                 private readonly T[][] hg;                       // [part]: (batch × G·units) W_hh h
                 private readonly T[][] hPart;                    // [part]: (batch × units) the part's slice of h
                 private readonly T[][] cPart;                    // [part]: (batch × units) LSTM: its slice of c
-                private readonly T[][] hnPart;                   // [part]: (batch × units) GRU: W_hn h + b_hn
                 private int step;
                 private int chunkStart;
 
@@ -88,7 +87,6 @@ internal static partial class FusedRecurrentLayer
                     hg = new T[parts][];
                     hPart = new T[parts][];
                     cPart = new T[parts][];
-                    hnPart = new T[parts][];
                     var lay = r.layout;
                     var b = lay.Batch;
                     var chunkRows = 0;
@@ -122,7 +120,6 @@ internal static partial class FusedRecurrentLayer
                         hg[p] = Rent(b * g * n);
                         hPart[p] = Rent(b * n);
                         cPart[p] = r.lstm ? Rent(b * n) : [];
-                        hnPart[p] = r.mode == RecurrentMode.Gru ? Rent(b * n) : [];
                     }
                 }
 
@@ -224,10 +221,10 @@ internal static partial class FusedRecurrentLayer
                     {
                         case RecurrentMode.Lstm:
                             var c = cs.AsSpan(0, bs * n);
-                            RecurrentKernels.LstmForward<T>(gt, hgs, bh, c, gt, c, hOut, bs, n);
+                            RecurrentKernels.LstmForward<T>(gt, hgs, bh, c, default, c, hOut, bs, n);
                             break;
                         case RecurrentMode.Gru:
-                            RecurrentKernels.GruForward<T>(gt, hgs, bh, hOut, gt, hnPart[part].AsSpan(0, bs * n), hOut, bs, n);
+                            RecurrentKernels.GruForward<T>(gt, hgs, bh, hOut, default, default, hOut, bs, n);
                             break;
                         default:
                             RecurrentKernels.RnnForward<T>(r.mode == RecurrentMode.RnnRelu, gt, hgs, bh, hOut, bs, n);
@@ -255,7 +252,6 @@ internal static partial class FusedRecurrentLayer
                         Return(ref hg[p]);
                         Return(ref hPart[p]);
                         Return(ref cPart[p]);
-                        Return(ref hnPart[p]);
                     }
                 }
             }

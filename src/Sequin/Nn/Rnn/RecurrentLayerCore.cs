@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Sequin.Autograd;
 using Sequin.Kernels;
 using Sequin.Tensors;
@@ -441,13 +442,19 @@ internal static partial class FusedRecurrentLayer
             /// </summary>
             private bool Direct => !save && r.dirs == 1 && r.proj == 0 && r.layout.Steps > 0;
 
+            /// <summary>
+            /// LSTM inference by row groups: the projection adds b_ih + b_hh, and each step's W_hh·h is accumulated onto the
+            /// step's projected rows, so the gate pass reads one (rows × 4H) array instead of two and stores no gates.
+            /// </summary>
+            private bool Summed => !save && r.lstm;
+
             // Forward state of one call.
             private bool save;
             private Memory<T> yAll;
             private T[] hState = [];  // (B, out) rented
             private T[] cState = [];  // (B, H) rented, LSTM
             private T[] hg = [];      // (B, G·H) rented: W_hh h
-            private T[] hnTmp = [];   // (B, H) rented, GRU inference: W_hn h + b_hn
+            private T[] biasSum = []; // (G·H) rented, LSTM inference by row groups: b_ih + b_hh
             private T[] hrTmp = [];   // (B, H) rented, LSTM projection inference: h before W_hr
             private T[][] xgGroup = [];  // inference, per row group: (chunk rows, G·H) rented input projections
             private T[][] xinGroup = []; // inference, per row group: (chunk rows, input) the group's input rows, gathered
@@ -511,7 +518,15 @@ internal static partial class FusedRecurrentLayer
                         xgGroup[i] = Rent(maxRows * gh);
                         xinGroup[i] = Rent(maxRows * r.inputSize);
                     }
-                    hnTmp = r.mode == RecurrentMode.Gru ? Rent(b * h) : [];
+                    if (Summed && !bih.IsEmpty)
+                    {
+                        // b_ih + b_hh, added once per row by the projection (PyTorch adds b_hh to W_hh·h instead: the sums
+                        // differ only in rounding order).
+                        biasSum = Rent(gh);
+                        var bs = biasSum.AsSpan(0, gh);
+                        bih.Span.CopyTo(bs);
+                        TensorPrimitives.Add(bs, bhh.Span, bs);
+                    }
                     hrTmp = r.proj > 0 ? Rent(b * h) : [];
                     if (chunkSteps < lay.Steps || groups > 1)
                     {
@@ -520,7 +535,7 @@ internal static partial class FusedRecurrentLayer
                 }
                 hState = Rent(b * hout);
                 cState = r.lstm ? Rent(b * h) : [];
-                hg = split is null ? Rent(b * gh) : [];
+                hg = split is null && !Summed ? Rent(b * gh) : [];
                 // W_hh is packed once per call: each step then reads it as contiguous panels (one row: a matrix-vector
                 // product without horizontal sums, measured 1.5-2.8x faster than dot products on the rows of W_hh).
                 if (lay.Steps >= PackMinSteps && split is null)
@@ -551,7 +566,7 @@ internal static partial class FusedRecurrentLayer
                 int gh = r.g * r.hidden, inp = r.inputSize;
                 dst = dst[..(rows * gh)];
                 xs = xs[..(rows * inp)];
-                var bi = bih.Span;
+                var bi = biasSum.Length > 0 ? biasSum.AsSpan(0, gh) : bih.Span;
                 if (!bi.IsEmpty)
                 {
                     for (var i = 0; i < rows; i++)
@@ -645,17 +660,18 @@ internal static partial class FusedRecurrentLayer
                     {
                         hp.CopyTo(hprev.AsSpan(row * hout, rows * hout));
                     }
-                    var hgs = hg.AsSpan(g0 * gh, rows * gh);
+                    var gt = chunk.IsEmpty ? gates.AsSpan(row * gh, rows * gh) : chunk.Slice(cursor * gh, rows * gh);
+                    cursor += rows;
+                    var hgs = Summed ? gt : hg.AsSpan(g0 * gh, rows * gh);
+                    var beta = Summed ? T.One : T.Zero;
                     if (whhPacked is not null)
                     {
-                        whhPacked!.Multiply(rows, T.One, hp, hout, T.Zero, hgs, gh, reverse: (s & 1) == 1);
+                        whhPacked!.Multiply(rows, T.One, hp, hout, beta, hgs, gh, reverse: (s & 1) == 1);
                     }
                     else
                     {
-                        Gemm.Compute(false, true, rows, gh, hout, T.One, hp, hout, whhs, hout, T.Zero, hgs, gh);
+                        Gemm.Compute(false, true, rows, gh, hout, T.One, hp, hout, whhs, hout, beta, hgs, gh);
                     }
-                    var gt = chunk.IsEmpty ? gates.AsSpan(row * gh, rows * gh) : chunk.Slice(cursor * gh, rows * gh);
-                    cursor += rows;
                     var cs = r.lstm ? cState.AsSpan(g0 * h, rows * h) : default;
                     // Where h before the projection goes: the saved copy (training), a scratch row (projection), or the state itself.
                     // Direct: straight into this step's output rows.
@@ -676,12 +692,19 @@ internal static partial class FusedRecurrentLayer
                             }
                             else
                             {
-                                RecurrentKernels.LstmForward<T>(gt, hgs, bhhs, cs, gt, cs, hr, rows, h);
+                                // Summed: gt holds the whole pre-activations; nothing is kept for backward.
+                                RecurrentKernels.LstmForward<T>(gt, default, default, cs, default, cs, hr, rows, h);
                             }
                             break;
                         case RecurrentMode.Gru:
-                            var hnOut = save ? hn.AsSpan(row * h, rows * h) : hnTmp.AsSpan(g0 * h, rows * h);
-                            RecurrentKernels.GruForward<T>(gt, hgs, bhhs, hp, gt, hnOut, hr, rows, h);
+                            if (save)
+                            {
+                                RecurrentKernels.GruForward<T>(gt, hgs, bhhs, hp, gt, hn.AsSpan(row * h, rows * h), hr, rows, h);
+                            }
+                            else
+                            {
+                                RecurrentKernels.GruForward<T>(gt, hgs, bhhs, hp, default, default, hr, rows, h);
+                            }
                             break;
                         default:
                             RecurrentKernels.RnnForward<T>(r.mode == RecurrentMode.RnnRelu, gt, hgs, bhhs, hr, rows, h);
@@ -748,8 +771,8 @@ internal static partial class FusedRecurrentLayer
                 Return(ref hState);
                 Return(ref cState);
                 Return(ref hg);
-                Return(ref hnTmp);
                 Return(ref hrTmp);
+                Return(ref biasSum);
                 whhPacked?.Dispose();
                 whhPacked = null;
                 wihPacked?.Dispose();

@@ -147,16 +147,16 @@ public static class RecurrentStreaming
                     var cl = cAll.Slice(l * b * h, b * h);
                     if (w.Whr is null)
                     {
-                        RecurrentKernels.LstmForward<T>(xg, hg, bhh, cl, xg, cl, hl, b, h);
+                        RecurrentKernels.LstmForward<T>(xg, hg, bhh, cl, default, cl, hl, b, h);
                     }
                     else
                     {
-                        RecurrentKernels.LstmForward<T>(xg, hg, bhh, cl, xg, cl, scratch, b, h);
+                        RecurrentKernels.LstmForward<T>(xg, hg, bhh, cl, default, cl, scratch, b, h);
                         Gemm.Compute(false, true, b, hout, h, T.One, scratch, h, Data<T>(w.Whr), h, T.Zero, hl, hout);
                     }
                     break;
                 case RecurrentMode.Gru:
-                    RecurrentKernels.GruForward<T>(xg, hg, bhh, hl, xg, scratch, hl, b, h);
+                    RecurrentKernels.GruForward<T>(xg, hg, bhh, hl, default, default, hl, b, h);
                     break;
                 default:
                     RecurrentKernels.RnnForward<T>(mode == RecurrentMode.RnnRelu, xg, hg, bhh, hl, b, h);
