@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.Numerics;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Sequin.Autograd;
 using Sequin.Kernels;
 using Sequin.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Sequin.Nn;
 
