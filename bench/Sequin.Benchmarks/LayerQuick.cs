@@ -49,6 +49,7 @@ internal static class LayerQuick
         for (var i = 0; i < 30; i++)
         {
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
+            var faults = MinorFaults();
             var sw = Stopwatch.StartNew();
             if (m is LSTM l)
             {
@@ -62,11 +63,24 @@ internal static class LayerQuick
             if (Environment.GetEnvironmentVariable("SEQUIN_TRACE") is not null)
             {
                 var mb = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1e6;
-                Console.WriteLine($"  {sw.Elapsed.TotalMilliseconds:F2} ms  allocated {mb:F2} MB  gen0 {GC.CollectionCount(0)} gen2 {GC.CollectionCount(2)}");
+                Console.WriteLine($"  {sw.Elapsed.TotalMilliseconds:F2} ms  allocated {mb:F2} MB  page faults {MinorFaults() - faults}  gen0 {GC.CollectionCount(0)} gen2 {GC.CollectionCount(2)}");
             }
         }
         times.Sort();
         Console.WriteLine($"{mode} i{input} h{hidden} t{steps} b{batch}: median {times[times.Count / 2]:F3} ms, best {times[0]:F3} ms");
+    }
+
+    /// <summary>The process's minor page faults so far (Linux: field 10 of /proc/self/stat; elsewhere 0).</summary>
+    private static long MinorFaults()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+        var stat = File.ReadAllText("/proc/self/stat");
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[7], CultureInfo.InvariantCulture);
     }
 
     /// <summary>Training step timing: forward with grad (saving activations) and backward of sum(output), medians.</summary>
