@@ -107,12 +107,21 @@ public class StreamingTests
             var x = new float[2 * 16];
             var y = new float[2 * 32];
             m.Step(x, state, y);
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            for (var i = 0; i < 100; i++)
+            // A window of 100 steps must allocate nothing. Up to five windows are tried: the runtime itself may allocate
+            // once on this thread while the step's methods move up a tier (seen once: 7,200 bytes in one window, with two
+            // test processes on two cores, which delays tiering into the loop). An allocation made by the step
+            // itself shows in every window and fails the test.
+            long allocated = -1;
+            for (var window = 0; window < 5 && allocated != 0; window++)
             {
-                m.Step(x, state, y);
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                for (var i = 0; i < 100; i++)
+                {
+                    m.Step(x, state, y);
+                }
+                allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             }
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(0, allocated);
         }
         finally
         {

@@ -15,8 +15,8 @@ namespace Sequin.Nn;
 /// </code>
 /// A sequence of steps gives the same numbers as <c>Forward</c> on the whole sequence (same kernels; rounding may differ
 /// in the last bits). Steps run in inference mode: no autograd, no inter-layer dropout. After the first step nothing is
-/// allocated (products big enough to be split across threads use <see cref="Parallel.For(int, int, Action{int})"/>,
-/// which allocates a little; set <see cref="Parallelism.MaxThreads"/> = 1 for strictly allocation-free steps).
+/// allocated: products big enough to be split across threads run on Sequin's worker pool, which allocates nothing per
+/// job (its threads are started once, by the first split product).
 /// Bidirectional modules cannot stream: their reverse direction needs the end of the sequence.
 /// </remarks>
 public static class RecurrentStreaming
