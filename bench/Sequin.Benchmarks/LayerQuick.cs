@@ -37,6 +37,10 @@ internal static class LayerQuick
         {
             FusedRecurrentLayer.ChunkRows = int.Parse(cr, CultureInfo.InvariantCulture);
         }
+        if (Environment.GetEnvironmentVariable("SEQUIN_UNITSPLIT_MAXBATCH") is { } us)
+        {
+            FusedRecurrentLayer.UnitSplitMaxBatch = int.Parse(us, CultureInfo.InvariantCulture);
+        }
         RNNBase m = mode == "gru" ? new GRU(input, hidden) : new LSTM(input, hidden);
         var x = Tensor.Randn([steps, batch, input]);
         if (args.Length > 7 && args[7] == "train")

@@ -30,10 +30,11 @@ internal sealed class BufferPool<T>
     }
 
     /// <summary>
-    /// Pinned arrays (never moved by the GC) for packed weights, whose kernels need a fixed 64-byte alignment. A unit
-    /// split packs 2 · gates blocks per thread per call, so the pool keeps up to 64 arrays: with 16, the blocks of an
-    /// LSTM on one sequence overflowed it at every call, the dropped pinned arrays piled up until full collections,
-    /// and in the compare benchmark the rows after it ran up to 8× slower (tiny model 0.04 → 0.31 ms).
+    /// Pinned arrays (never moved by the GC) for packed weights, whose kernels need a fixed 64-byte alignment. The pool
+    /// keeps up to 64 arrays: with 16, an earlier unit split (2 · gates packed blocks per thread per call) overflowed it
+    /// at every call, the dropped pinned arrays piled up until full collections, and in the compare benchmark the rows
+    /// after it ran up to 8× slower (tiny model 0.04 → 0.31 ms). Several layers, directions and threads still pack
+    /// a few matrices each per call.
     /// </summary>
     public static BufferPool<T> Pinned { get; } = new(pinned: true, maxArrays: 64, maxBytes: 256L << 20);
 

@@ -142,6 +142,23 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="Multiply"/> on the calling thread only, whatever the size: for callers that already run one part of
+    /// a split per thread (a split inside one would run inline, in pieces, and lose the panel order).
+    /// </summary>
+    internal void MultiplyOnThisThread(int m, T alpha, ReadOnlySpan<T> a, int lda, T beta, Span<T> c, int ldc, bool reverse = false)
+    {
+        if (m == 0)
+        {
+            return;
+        }
+        Check(m, a.Length, lda, c.Length, ldc);
+        fixed (T* pa = a, pc = c)
+        {
+            Run(m, 0, N, alpha, pa, lda, beta, pc, ldc, reverse);
+        }
+    }
+
     /// <summary>Single-threaded <see cref="Multiply"/> restricted to the columns <c>[j0, j1)</c> of C (j0 a multiple of the panel width).</summary>
     private void Run(int m, int j0, int j1, T alpha, T* a, int lda, T beta, T* c, int ldc, bool reverse)
     {

@@ -15,7 +15,8 @@ internal static partial class FusedRecurrentLayer
     /// <summary>
     /// Largest batch that runs as a unit split. The split handles any batch (tests run it at 6, packed), but measured
     /// against the alternatives it only wins at one sequence: at batch 4–24 it was on par with splitting the product,
-    /// and at batch 64 (LSTM/GRU 512) 25–35% slower than independent row groups.
+    /// and at batch 64 (LSTM/GRU 512) 25–35% slower than independent row groups; with one packed matrix per part and
+    /// the segments GC, on par with them at batch 64 (LSTM medians 66-73 vs 63-77 ms, best 58-61 vs 59-64).
     /// </summary>
     internal static int UnitSplitMaxBatch = 1;
 
@@ -40,12 +41,13 @@ internal static partial class FusedRecurrentLayer
             /// <summary>
             /// Inference on a small batch (see <see cref="UnitSplitMaxBatch"/>) with the hidden units split across threads.
             /// Part p owns the units <c>[u_p, u_{p+1})</c>: the rows of W_ih, W_hh and the biases of its units in every
-            /// gate, packed as one block per gate, and its columns of h and c. At each step it computes its units' gate
+            /// gate, packed as one matrix per weight (gate after gate), and its columns of h and c. At each step it computes its units' gate
             /// pre-activations for the active rows, runs the gate pass on them and writes its columns of h into the output
             /// rows, and every thread reads the whole h at the next step. Compared with splitting only the product, the gate
             /// pass, the output write and the input projections (done by each part for its own columns at the start of a
             /// chunk) no longer run on the calling thread alone while the others wait, and each thread keeps the same
-            /// blocks of W_hh (half a megabyte each for an LSTM 512 on 2 threads) from one step to the next.
+            /// rows of W_hh (2 MB for an LSTM 512 on 2 threads) from one step to the next. An LSTM adds b_hh into the
+            /// projection's bias and accumulates W_hh·h onto the projected rows, as the row groups do.
             /// </summary>
             /// <remarks>One pool job per step: a part never waits for another inside a job, so the pool's inline
             /// fallback (nested or concurrent calls) stays correct.</remarks>
@@ -55,9 +57,9 @@ internal static partial class FusedRecurrentLayer
                 private readonly int parts;
                 private readonly int chunkSteps;
                 private readonly int[] unit;                     // parts + 1 boundaries in hidden units
-                private readonly PackedMatrix<T>?[][] whhBlocks; // [part][gate]: (units × out) rows of W_hh, packed by the part itself
-                private readonly PackedMatrix<T>?[][] wihBlocks; // [part][gate]: (units × input) rows of W_ih, likewise
-                private readonly T[][] bih;                      // [part]: b_ih of the part's units, gate after gate
+                private readonly PackedMatrix<T>?[] whhPart;     // [part]: (G·units × out) rows of W_hh, gate after gate, packed by the part itself
+                private readonly PackedMatrix<T>?[] wihPart;     // [part]: (G·units × input) rows of W_ih, likewise
+                private readonly T[][] bih;                      // [part]: b_ih of the part's units, gate after gate (LSTM: + b_hh)
                 private readonly T[][] bhh;                      // [part]: b_hh likewise
                 private readonly T[][] xg;                       // [part]: (chunk rows × G·units) input projections
                 private readonly T[][] hg;                       // [part]: (batch × G·units) W_hh h
@@ -79,8 +81,8 @@ internal static partial class FusedRecurrentLayer
                         // Boundaries on multiples of 16 units keep every part's gate pass on whole vectors where possible.
                         unit[p] = p == parts ? h : (int)((long)h * p / parts / 16 * 16);
                     }
-                    whhBlocks = new PackedMatrix<T>?[parts][];
-                    wihBlocks = new PackedMatrix<T>?[parts][];
+                    whhPart = new PackedMatrix<T>?[parts];
+                    wihPart = new PackedMatrix<T>?[parts];
                     bih = new T[parts][];
                     bhh = new T[parts][];
                     xg = new T[parts][];
@@ -100,10 +102,8 @@ internal static partial class FusedRecurrentLayer
                     for (var p = 0; p < parts; p++)
                     {
                         int u0 = unit[p], n = unit[p + 1] - unit[p];
-                        whhBlocks[p] = new PackedMatrix<T>?[g];
-                        wihBlocks[p] = new PackedMatrix<T>?[g];
                         bih[p] = bi.IsEmpty ? [] : new T[g * n];
-                        bhh[p] = bh.IsEmpty ? [] : new T[g * n];
+                        bhh[p] = bh.IsEmpty || r.lstm ? [] : new T[g * n];
                         for (var q = 0; q < g; q++)
                         {
                             var row = (q * h) + u0;
@@ -111,13 +111,22 @@ internal static partial class FusedRecurrentLayer
                             {
                                 bi.Slice(row, n).CopyTo(bih[p].AsSpan(q * n));
                             }
-                            if (!bh.IsEmpty)
+                            if (!bh.IsEmpty && r.lstm)
+                            {
+                                // LSTM: b_ih + b_hh, added once per row by the projection (see Execute).
+                                var sum = bih[p].AsSpan(q * n, n);
+                                for (var j = 0; j < n; j++)
+                                {
+                                    sum[j] += bh[row + j];
+                                }
+                            }
+                            else if (!bh.IsEmpty)
                             {
                                 bh.Slice(row, n).CopyTo(bhh[p].AsSpan(q * n));
                             }
                         }
                         xg[p] = Rent(chunkRows * g * n);
-                        hg[p] = Rent(b * g * n);
+                        hg[p] = r.lstm ? [] : Rent(b * g * n);
                         hPart[p] = Rent(b * n);
                         cPart[p] = r.lstm ? Rent(b * n) : [];
                     }
@@ -167,15 +176,11 @@ internal static partial class FusedRecurrentLayer
                     var cs = cPart[part];
                     if (s == 0)
                     {
-                        // Each part packs its own blocks in the first step's job, so the 6 MB of an LSTM 512's weights
+                        // Each part packs its own rows in the first step's job, so the 6 MB of an LSTM 512's weights
                         // are packed on all threads at once instead of on the caller before the first step; and it
                         // takes its columns of h_0 and c_0.
-                        for (var q = 0; q < g; q++)
-                        {
-                            var row = (q * h) + u0;
-                            whhBlocks[part][q] = PackedMatrix<T>.Pack(true, hout, n, d.whh.Span.Slice(row * hout, n * hout), hout);
-                            wihBlocks[part][q] = PackedMatrix<T>.Pack(true, inp, n, d.Wih.Span.Slice(row * inp, n * inp), inp);
-                        }
+                        whhPart[part] = PackRows(d.whh.Span, hout, u0, n);
+                        wihPart[part] = PackRows(d.Wih.Span, inp, u0, n);
                         for (var i = 0; i < lay.Batch; i++)
                         {
                             d.hState.AsSpan((i * hout) + u0, n).CopyTo(hs.AsSpan(i * n));
@@ -198,30 +203,23 @@ internal static partial class FusedRecurrentLayer
                             bi.CopyTo(xs.AsSpan(i * g * n));
                         }
                         var beta = bi.Length > 0 ? T.One : T.Zero;
-                        for (var q = 0; q < g; q++)
-                        {
-                            wihBlocks[part][q]!.Multiply(rows, T.One, x, inp, beta, xs.AsSpan(q * n), g * n);
-                        }
+                        wihPart[part]!.MultiplyOnThisThread(rows, T.One, x, inp, beta, xs, g * n);
                     }
                     int bs = lay.BatchSizes[s], off = lay.Offsets[s];
                     // h_{t−1}: h_0, or the previous step's output rows (one forward direction without projection).
                     ReadOnlySpan<T> hp = s == 0 ? d.hState.AsSpan(0, bs * hout) : ys.Slice(lay.Offsets[s - 1] * hout, bs * hout);
-                    var hgs = hg[part].AsSpan(0, bs * g * n);
-                    var reverse = (s & 1) == 1;
-                    for (var k = 0; k < g; k++)
-                    {
-                        // Alternate steps also walk the gate blocks in reverse, so the block read last is read first.
-                        var q = reverse ? g - 1 - k : k;
-                        whhBlocks[part][q]!.Multiply(bs, T.One, hp, hout, T.Zero, hgs[(q * n)..], g * n, reverse);
-                    }
                     var gt = xs.AsSpan((off - first) * g * n, bs * g * n);
+                    // LSTM: W_hh·h accumulated onto the projected rows (their bias holds b_hh too); others: into hg.
+                    var hgs = r.lstm ? gt : hg[part].AsSpan(0, bs * g * n);
+                    // Alternate steps walk the panels in reverse, so the panels read last are read first.
+                    whhPart[part]!.MultiplyOnThisThread(bs, T.One, hp, hout, r.lstm ? T.One : T.Zero, hgs, g * n, reverse: (s & 1) == 1);
                     var hOut = hs.AsSpan(0, bs * n);
                     var bh = bhh[part];
                     switch (r.mode)
                     {
                         case RecurrentMode.Lstm:
                             var c = cs.AsSpan(0, bs * n);
-                            RecurrentKernels.LstmForward<T>(gt, hgs, bh, c, default, c, hOut, bs, n);
+                            RecurrentKernels.LstmForward<T>(gt, default, default, c, default, c, hOut, bs, n);
                             break;
                         case RecurrentMode.Gru:
                             RecurrentKernels.GruForward<T>(gt, hgs, bh, hOut, default, default, hOut, bs, n);
@@ -236,18 +234,35 @@ internal static partial class FusedRecurrentLayer
                     }
                 }
 
+                /// <summary>
+                /// Packs the rows of <paramref name="w"/> <c>(G·H × cols)</c> that belong to units <c>[u0, u0 + n)</c> in
+                /// every gate, gate after gate, as op(B) of a <c>(· × cols) · (cols × G·n)</c> product: the rows are
+                /// gathered into a rented block first (one matrix, so a step is one product instead of one per gate).
+                /// </summary>
+                private PackedMatrix<T> PackRows(ReadOnlySpan<T> w, int cols, int u0, int n)
+                {
+                    int g = d.r.g, h = d.r.hidden;
+                    var rows = Rent(g * n * cols);
+                    try
+                    {
+                        for (var q = 0; q < g; q++)
+                        {
+                            w.Slice(((q * h) + u0) * cols, n * cols).CopyTo(rows.AsSpan(q * n * cols));
+                        }
+                        return PackedMatrix<T>.Pack(true, cols, g * n, rows.AsSpan(0, g * n * cols), cols);
+                    }
+                    finally
+                    {
+                        Return(ref rows);
+                    }
+                }
+
                 public void Dispose()
                 {
                     for (var p = 0; p < parts; p++)
                     {
-                        foreach (var m in whhBlocks[p])
-                        {
-                            m?.Dispose();
-                        }
-                        foreach (var m in wihBlocks[p])
-                        {
-                            m?.Dispose();
-                        }
+                        whhPart[p]?.Dispose();
+                        wihPart[p]?.Dispose();
                         Return(ref xg[p]);
                         Return(ref hg[p]);
                         Return(ref hPart[p]);
