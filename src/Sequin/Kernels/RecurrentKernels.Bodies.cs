@@ -34,10 +34,13 @@ public static partial class RecurrentKernels
         public static TV Pre(ReadOnlySpan<T> xg, ReadOnlySpan<T> hg, ReadOnlySpan<T> bhh, bool hasBias, int row, int j)
             => TS.Add(TS.Load(xg, row + j), TS.Add(TS.Load(hg, row + j), hasBias ? TS.Load(bhh, j) : TS.Zero));
 
-        /// <summary>As <see cref="Pre"/>, or <c>xg[k]</c> alone when <paramref name="summed"/> (hg and bhh already added into xg).</summary>
+        /// <summary>
+        /// As <see cref="Pre"/>, or <c>xg[k] + bhh[j]</c> when <paramref name="summed"/> (both products already added into
+        /// xg; bhh then holds both biases).
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TV PreOrSummed(ReadOnlySpan<T> xg, ReadOnlySpan<T> hg, ReadOnlySpan<T> bhh, bool hasBias, bool summed, int row, int j)
-            => summed ? TS.Load(xg, row + j) : Pre(xg, hg, bhh, hasBias, row, j);
+            => summed ? (hasBias ? TS.Add(TS.Load(xg, row + j), TS.Load(bhh, j)) : TS.Load(xg, row + j)) : Pre(xg, hg, bhh, hasBias, row, j);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static int RnnForward(bool relu, ReadOnlySpan<T> xg, ReadOnlySpan<T> hg, ReadOnlySpan<T> bhh, Span<T> h,

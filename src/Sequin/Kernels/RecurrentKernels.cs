@@ -106,8 +106,8 @@ public static partial class RecurrentKernels
     /// <paramref name="h"/> are <c>(batch × hidden)</c>.
     /// </summary>
     /// <remarks>
-    /// Inference may pass an empty <paramref name="hg"/>: <paramref name="xg"/> then holds the whole pre-activations
-    /// (the recurrent product and both biases already added into it) and <paramref name="bhh"/> must be empty too; and an
+    /// Inference may pass an empty <paramref name="hg"/>: <paramref name="xg"/> then holds both products already summed,
+    /// the pre-activations are <c>xg + bhh</c>, and <paramref name="bhh"/> (if any) holds both biases, b_ih + b_hh; and an
     /// empty <paramref name="gates"/>: the activated gates are not stored (nothing is kept for backward).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -118,10 +118,6 @@ public static partial class RecurrentKernels
         var gh = 4 * hidden;
         var j0 = 0;
         var level = VectorLevel<T>();
-        if (hg.IsEmpty && !bhh.IsEmpty)
-        {
-            throw new ArgumentException("With hg empty, xg must hold the whole pre-activations: pass bhh empty too (add it into xg).", nameof(bhh));
-        }
         // An empty hg or gates stands for "not used": check the others' lengths in their place.
         if (level != SimdLevel.Scalar && RowsFit(batch, gh, hidden, bhh.Length, xg.Length, hg.IsEmpty ? xg.Length : hg.Length,
                 gates.IsEmpty ? xg.Length : gates.Length) &&

@@ -550,8 +550,19 @@ public class RecurrentKernelsTests
         Assert.Equal(c, c2);
         Assert.Equal(h, h2);
         Assert.Equal(preCopy, pre);
-        Assert.Throws<ArgumentException>(() =>
-            RecurrentKernels.LstmForward<float>(pre, default, bhh, cPrev, default, c2, h2, batch, hidden));
+
+        // Products summed in xg, biases passed apart: pre-activations xg + bhh (the sum formed here in that order).
+        var products = new float[xg.Length];
+        for (var k = 0; k < pre.Length; k++)
+        {
+            products[k] = xg[k] + hg[k];
+            pre[k] = products[k] + bhh[k % (4 * hidden)];
+        }
+        float[] c3 = new float[c.Length], h3 = new float[h.Length], c4 = new float[c.Length], h4 = new float[h.Length];
+        RecurrentKernels.LstmForward<float>(pre, default, default, cPrev, default, c3, h3, batch, hidden);
+        RecurrentKernels.LstmForward<float>(products, default, bhh, cPrev, default, c4, h4, batch, hidden);
+        Assert.Equal(c3, c4);
+        Assert.Equal(h3, h4);
 
         // GRU without gates and hn: the same h.
         var gx = Rand(rng, batch * 3 * hidden, 1.5).Select(v => (float)v).ToArray();
