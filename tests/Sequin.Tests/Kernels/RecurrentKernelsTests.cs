@@ -499,10 +499,7 @@ public class RecurrentKernelsTests
         const int batch = 3, hidden = 33;
         var rng = new Random(10);
         // LSTM with gates = xg and c = cPrev (the streaming step does this).
-        var xg = Rand(rng, batch * 4 * hidden, 1.5).Select(v => (float)v).ToArray();
-        var hg = Rand(rng, batch * 4 * hidden, 1.5).Select(v => (float)v).ToArray();
-        var bhh = Rand(rng, 4 * hidden, 0.5).Select(v => (float)v).ToArray();
-        var cPrev = Rand(rng, batch * hidden, 2).Select(v => (float)v).ToArray();
+        var (xg, hg, bhh, cPrev) = FloatStepInputs(rng, batch, hidden, 4, 2);
         float[] gates = new float[xg.Length], c = new float[cPrev.Length], h = new float[cPrev.Length], h2 = new float[cPrev.Length];
         RecurrentKernels.LstmForward<float>(xg, hg, bhh, cPrev, gates, c, h, batch, hidden);
         RecurrentKernels.LstmForward<float>(xg, hg, bhh, cPrev, xg, cPrev, h2, batch, hidden);
@@ -511,10 +508,7 @@ public class RecurrentKernelsTests
         Assert.Equal(h, h2);
 
         // GRU with gates = xg and h = hPrev.
-        var gx = Rand(rng, batch * 3 * hidden, 1.5).Select(v => (float)v).ToArray();
-        var ghh = Rand(rng, batch * 3 * hidden, 1.5).Select(v => (float)v).ToArray();
-        var gb = Rand(rng, 3 * hidden, 0.5).Select(v => (float)v).ToArray();
-        var hPrev = Rand(rng, batch * hidden, 1).Select(v => (float)v).ToArray();
+        var (gx, ghh, gb, hPrev) = FloatStepInputs(rng, batch, hidden, 3, 1);
         float[] ggates = new float[gx.Length], hn = new float[hPrev.Length], hn2 = new float[hPrev.Length], hOut = new float[hPrev.Length];
         RecurrentKernels.GruForward<float>(gx, ghh, gb, hPrev, ggates, hn, hOut, batch, hidden);
         RecurrentKernels.GruForward<float>(gx, ghh, gb, hPrev, gx, hn2, hPrev, batch, hidden);
@@ -532,10 +526,7 @@ public class RecurrentKernelsTests
         using var _ = Simd.Limit((SimdLevel)level);
         const int batch = 3, hidden = 37; // 37: whole vectors and a scalar tail on every width
         var rng = new Random(12);
-        var xg = Rand(rng, batch * 4 * hidden, 1.5).Select(v => (float)v).ToArray();
-        var hg = Rand(rng, batch * 4 * hidden, 1.5).Select(v => (float)v).ToArray();
-        var bhh = Rand(rng, 4 * hidden, 0.5).Select(v => (float)v).ToArray();
-        var cPrev = Rand(rng, batch * hidden, 2).Select(v => (float)v).ToArray();
+        var (xg, hg, bhh, cPrev) = FloatStepInputs(rng, batch, hidden, 4, 2);
         float[] gates = new float[xg.Length], c = new float[cPrev.Length], h = new float[cPrev.Length];
         RecurrentKernels.LstmForward<float>(xg, hg, bhh, cPrev, gates, c, h, batch, hidden);
 
@@ -565,16 +556,23 @@ public class RecurrentKernelsTests
         Assert.Equal(h3, h4);
 
         // GRU without gates and hn: the same h.
-        var gx = Rand(rng, batch * 3 * hidden, 1.5).Select(v => (float)v).ToArray();
-        var ghh = Rand(rng, batch * 3 * hidden, 1.5).Select(v => (float)v).ToArray();
-        var gb = Rand(rng, 3 * hidden, 0.5).Select(v => (float)v).ToArray();
-        var hPrev = Rand(rng, batch * hidden, 1).Select(v => (float)v).ToArray();
+        var (gx, ghh, gb, hPrev) = FloatStepInputs(rng, batch, hidden, 3, 1);
         float[] ggates = new float[gx.Length], hn = new float[hPrev.Length], hOut = new float[hPrev.Length], hOut2 = new float[hPrev.Length];
         RecurrentKernels.GruForward<float>(gx, ghh, gb, hPrev, ggates, hn, hOut, batch, hidden);
         RecurrentKernels.GruForward<float>(gx, ghh, gb, hPrev, default, default, hOut2, batch, hidden);
         Assert.Equal(hOut, hOut2);
         Assert.Throws<ArgumentException>(() =>
             RecurrentKernels.GruForward<float>(gx, ghh, gb, hPrev, default, hn, hOut2, batch, hidden));
+    }
+
+    /// <summary>
+    /// Random float inputs of one gate-pass step with <paramref name="gates"/> gates: xg and hg (batch × gates·hidden),
+    /// the bias row and the previous state (batch × hidden, scale <paramref name="stateScale"/>).
+    /// </summary>
+    private static (float[] Xg, float[] Hg, float[] Bias, float[] State) FloatStepInputs(Random rng, int batch, int hidden, int gates, double stateScale)
+    {
+        float[] F(int n, double scale) => Rand(rng, n, scale).Select(v => (float)v).ToArray();
+        return (F(batch * gates * hidden, 1.5), F(batch * gates * hidden, 1.5), F(gates * hidden, 0.5), F(batch * hidden, stateScale));
     }
 
     [Theory]
