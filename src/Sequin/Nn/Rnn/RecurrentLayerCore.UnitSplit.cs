@@ -41,13 +41,14 @@ internal static partial class FusedRecurrentLayer
             /// <summary>
             /// Inference on a small batch (see <see cref="UnitSplitMaxBatch"/>) with the hidden units split across threads.
             /// Part p owns the units <c>[u_p, u_{p+1})</c>: the rows of W_ih, W_hh and the biases of its units in every
-            /// gate, packed as one matrix per weight (gate after gate), and its columns of h and c. At each step it computes its units' gate
-            /// pre-activations for the active rows, runs the gate pass on them and writes its columns of h into the output
+            /// gate, packed as one matrix per weight (gate after gate), and its columns of h and c. At each step it computes
+            /// its units' gate pre-activations for the active rows, runs the gate pass on them and writes its columns of h into the output
             /// rows, and every thread reads the whole h at the next step. Compared with splitting only the product, the gate
             /// pass, the output write and the input projections (done by each part for its own columns at the start of a
             /// chunk) no longer run on the calling thread alone while the others wait, and each thread keeps the same
-            /// rows of W_hh (2 MB for an LSTM 512 on 2 threads) from one step to the next. An LSTM adds b_hh into the
-            /// projection's bias and accumulates W_hh·h onto the projected rows, as the row groups do.
+            /// rows of W_hh (2 MB for an LSTM 512 on 2 threads) from one step to the next. An LSTM accumulates W_hh·h onto
+            /// the projected rows, whose bias holds b_ih + b_hh (the row groups accumulate the same way but add both biases
+            /// in the gate pass: their projection covers many more rows).
             /// </summary>
             /// <remarks>One pool job per step: a part never waits for another inside a job, so the pool's inline
             /// fallback (nested or concurrent calls) stays correct.</remarks>
