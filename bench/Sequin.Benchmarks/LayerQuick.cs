@@ -37,6 +37,10 @@ internal static class LayerQuick
         {
             FusedRecurrentLayer.ChunkRows = int.Parse(cr, CultureInfo.InvariantCulture);
         }
+        if (Environment.GetEnvironmentVariable("SEQUIN_KC") is { } kc)
+        {
+            GemmDriver<float>.KC = int.Parse(kc, CultureInfo.InvariantCulture);
+        }
         if (Environment.GetEnvironmentVariable("SEQUIN_UNITSPLIT_MAXBATCH") is { } us)
         {
             FusedRecurrentLayer.UnitSplitMaxBatch = int.Parse(us, CultureInfo.InvariantCulture);
