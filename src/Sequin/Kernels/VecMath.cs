@@ -99,8 +99,9 @@ internal static class VecMath<T, TS, TV>
         var ax = TS.Abs(x);
         var e = ExpNonPositiveFloat(TS.Neg(TS.Add(ax, ax)));
         var large = TS.Div(TS.Sub(TS.One, e), TS.Add(TS.One, e));
-        large = TS.Select(TS.Broadcast(T.NegativeZero), x, large); // the sign bit of x
         var result = TS.Select(TS.LessThan(ax, C(0.625)), TanhSmallFloat(x), large);
+        // The sign bit of x on both branches: tanh(−0) = −0, as in Math.Tanh and PyTorch (the polynomial gave +0).
+        result = TS.Select(TS.Broadcast(T.NegativeZero), x, result);
         return TS.Select(TS.Equal(x, x), result, x);
     }
 
@@ -139,8 +140,8 @@ internal static class VecMath<T, TS, TV>
         var small = typeof(T) == typeof(float) ? TanhSmallFloat(x) : TanhSmallDouble(x);
         var e = Exp(TS.Add(ax, ax));
         var large = TS.Sub(TS.One, TS.Div(C(2.0), TS.Add(e, TS.One)));
-        large = TS.Select(TS.Broadcast(T.NegativeZero), x, large); // the sign bit of x
-        return TS.Select(TS.LessThan(ax, C(0.625)), small, large);
+        // The sign bit of x on both branches: tanh(−0) = −0, as in Math.Tanh and PyTorch (the polynomial gave +0).
+        return TS.Select(TS.Broadcast(T.NegativeZero), x, TS.Select(TS.LessThan(ax, C(0.625)), small, large));
     }
 
     /// <summary>float tanh for |x| &lt; 0.625: x + x·z·P(z), z = x², P of degree 4.</summary>

@@ -104,5 +104,6 @@ public class GateMathTests
         Assert.True(float.IsNaN(s[0]) && float.IsNaN(t[0]));
         Assert.Equal((1f, 0f, 0.5f), (s[1], s[2], s[3]));
         Assert.Equal((1f, -1f, 0f, 0f), (t[1], t[2], t[3], t[4]));
+        Assert.True(float.IsNegative(t[4]), "tanh(−0) must be −0, as in Math.Tanh and PyTorch");
     }
 }
