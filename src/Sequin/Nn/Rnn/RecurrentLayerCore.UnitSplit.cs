@@ -1,4 +1,5 @@
 using Sequin.Kernels;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Sequin.Nn;
 
@@ -116,10 +117,7 @@ internal static partial class FusedRecurrentLayer
                             {
                                 // LSTM: b_ih + b_hh, added once per row by the projection (see Execute).
                                 var sum = bih[p].AsSpan(q * n, n);
-                                for (var j = 0; j < n; j++)
-                                {
-                                    sum[j] += bh[row + j];
-                                }
+                                TensorPrimitives.Add(sum, bh.Slice(row, n), sum);
                             }
                             else if (!bh.IsEmpty)
                             {
