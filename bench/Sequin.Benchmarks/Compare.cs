@@ -25,7 +25,13 @@ internal static class Compare
     /// </summary>
     private static readonly int QuietMs = int.Parse(Environment.GetEnvironmentVariable("SEQUIN_COMPARE_QUIET_MS") ?? "50", CultureInfo.InvariantCulture);
 
-    private sealed record Row(string Name, string Model, int Steps, int Batch, bool Streaming);
+    /// <summary>
+    /// One comparison. Streaming rows time one step at batch 1: ONNX Runtime runs a T = 1 input, Sequin its streaming
+    /// step, with a state that packs the weights once (<c>CreateState(1, packWeights: true)</c>: like an ONNX Runtime
+    /// session, it holds its own copy of the weights) or, for the <c>_live</c> rows, the default state that reads the
+    /// module's current weights at every step.
+    /// </summary>
+    private sealed record Row(string Name, string Model, int Steps, int Batch, bool Streaming, bool PackWeights = false);
 
     private sealed record Result(string Name, double SequinMs, double OrtMs, double Gflop, double MaxAbsDiff);
 
@@ -36,9 +42,11 @@ internal static class Compare
         new("lstm_i256_h512_t1000_b1", "lstm_i256_h512", 1000, 1, false),
         new("gru_i256_h512_t1000_b1", "gru_i256_h512", 1000, 1, false),
         new("lstm_i64_h128_t100_b8", "lstm_i64_h128", 100, 8, false),
-        new("lstm_i64_h128_step_b1", "lstm_i64_h128", 1, 1, true),
-        new("gru_i64_h128_step_b1", "gru_i64_h128", 1, 1, true),
+        new("lstm_i64_h128_step_b1", "lstm_i64_h128", 1, 1, true, PackWeights: true),
+        new("gru_i64_h128_step_b1", "gru_i64_h128", 1, 1, true, PackWeights: true),
         new("lstm_l2_bi_i16_h32_t7_b3", "lstm_l2_bi_i16_h32", 7, 3, false),
+        new("lstm_i64_h128_step_b1_live", "lstm_i64_h128", 1, 1, true),
+        new("gru_i64_h128_step_b1_live", "gru_i64_h128", 1, 1, true),
     ];
 
     internal static int Run(string[] args)
@@ -237,7 +245,7 @@ internal static class Compare
         var hout = module.HiddenSize * module.NumDirections;
         float[] seq;
         Action sequinRun;
-        var state = row.Streaming ? module.CreateState(row.Batch) : null;
+        var state = row.Streaming ? module.CreateState(row.Batch, row.PackWeights) : null;
         var y = new float[row.Batch * hout];
         using (new NoGrad())
         {

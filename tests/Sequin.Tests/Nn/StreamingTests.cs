@@ -18,11 +18,12 @@ public class StreamingTests
     }
 
     /// <summary>Runs the steps and returns (outputs (T, B, out) flattened, final H, final C).</summary>
-    private static (float[] Y, float[] H, float[]? C) RunSteps(RNNBase m, Tensor x)
+    private static (float[] Y, float[] H, float[]? C) RunSteps(RNNBase m, Tensor x, bool packWeights = false)
     {
         int steps = x.Size(0), batch = x.Size(1), inp = x.Size(2);
         var hout = m.ProjSize > 0 ? m.ProjSize : m.HiddenSize;
-        var state = m.CreateState(batch);
+        var state = m.CreateState(batch, packWeights);
+        Assert.Equal(packWeights, state.WeightsPacked);
         var xs = x.ToArray<float>();
         var y = new float[steps * batch * hout];
         for (var t = 0; t < steps; t++)
@@ -33,45 +34,50 @@ public class StreamingTests
     }
 
     [Theory]
-    [InlineData(1, 0)]
-    [InlineData(2, 0)]
-    [InlineData(2, 3)]
-    public void Lstm_StepsEqualForward(int layers, int proj)
+    [InlineData(1, 0, false)]
+    [InlineData(2, 0, false)]
+    [InlineData(2, 3, false)]
+    [InlineData(1, 0, true)]
+    [InlineData(2, 3, true)]
+    public void Lstm_StepsEqualForward(int layers, int proj, bool packWeights)
     {
         var m = new LSTM(5, 7, numLayers: layers, projSize: proj, generator: new Generator(1));
         var x = Tensor.Randn([6, 3, 5], DType.Float32, new Generator(2));
         using var _ = new NoGrad();
         var (y, hn, cn) = m.Forward(x);
-        var (ys, hs, cs) = RunSteps(m, x);
+        var (ys, hs, cs) = RunSteps(m, x, packWeights);
         AssertClose(y.ToArray<float>(), ys, "output");
         AssertClose(hn.ToArray<float>(), hs, "h_n");
         AssertClose(cn.ToArray<float>(), cs!, "c_n");
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(3)]
-    public void Gru_StepsEqualForward(int layers)
+    [InlineData(1, false)]
+    [InlineData(3, false)]
+    [InlineData(3, true)]
+    public void Gru_StepsEqualForward(int layers, bool packWeights)
     {
         var m = new GRU(4, 9, numLayers: layers, generator: new Generator(3));
         var x = Tensor.Randn([5, 2, 4], DType.Float32, new Generator(4));
         using var _ = new NoGrad();
         var (y, hn) = m.Forward(x);
-        var (ys, hs, _) = RunSteps(m, x);
+        var (ys, hs, _) = RunSteps(m, x, packWeights);
         AssertClose(y.ToArray<float>(), ys, "output");
         AssertClose(hn.ToArray<float>(), hs, "h_n");
     }
 
     [Theory]
-    [InlineData("tanh", true)]
-    [InlineData("relu", false)]
-    public void Rnn_StepsEqualForward(string nonlinearity, bool bias)
+    [InlineData("tanh", true, false)]
+    [InlineData("relu", false, false)]
+    [InlineData("tanh", false, true)]
+    [InlineData("relu", true, true)]
+    public void Rnn_StepsEqualForward(string nonlinearity, bool bias, bool packWeights)
     {
         var m = new RNN(3, 6, numLayers: 2, nonlinearity: nonlinearity, bias: bias, generator: new Generator(5));
         var x = Tensor.Randn([7, 4, 3], DType.Float32, new Generator(6));
         using var _ = new NoGrad();
         var (y, hn) = m.Forward(x);
-        var (ys, hs, _) = RunSteps(m, x);
+        var (ys, hs, _) = RunSteps(m, x, packWeights);
         AssertClose(y.ToArray<float>(), ys, "output");
         AssertClose(hn.ToArray<float>(), hs, "h_n");
     }
@@ -95,15 +101,64 @@ public class StreamingTests
         }
     }
 
+    /// <summary>
+    /// float64, sizes that leave partial panels (hidden 37 with projection 5, input 11), batch 1 and 3: a packed state's
+    /// steps equal a live state's to rounding, including the panel order that alternates between steps.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void PackedState_EqualsLiveState_Float64(int batch)
+    {
+        var m = new LSTM(11, 37, numLayers: 2, projSize: 5, dtype: DType.Float64, generator: new Generator(10));
+        var x = Tensor.Randn([9, batch, 11], DType.Float64, new Generator(11));
+        using var _ = new NoGrad();
+        var live = m.CreateState(batch);
+        var packed = m.CreateState(batch, packWeights: true);
+        for (var t = 0; t < 9; t++)
+        {
+            var a = m.Step(x[t], live);
+            var b = m.Step(x[t], packed);
+            Assert.True(b.AllClose(a, rtol: 0, atol: 1e-13), $"step {t}: packed {b} vs live {a}");
+        }
+        Assert.True(packed.C!.AllClose(live.C!, rtol: 0, atol: 1e-13));
+    }
+
+    /// <summary>A packed state keeps the weights it packed until <see cref="RecurrentState.RepackWeights"/>; a live one follows the module.</summary>
     [Fact]
-    public void Steps_DoNotAllocate_AfterWarmUp()
+    public void PackedState_KeepsItsWeights_UntilRepacked()
+    {
+        var m = new GRU(4, 6, dtype: DType.Float64, generator: new Generator(12));
+        var before = new GRU(4, 6, dtype: DType.Float64);
+        before.LoadStateDict(m.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Clone()));
+        var x = Tensor.Randn([2, 4], DType.Float64, new Generator(13));
+        using var _ = new NoGrad();
+        var packed = m.CreateState(2, packWeights: true);
+        var live = m.CreateState(2);
+        m.StateDict()["weight_ih_l0"].Mul_(2.0); // the weights change after the states were made (the dict shares storage; W_ih, since h starts at 0)
+
+        var stale = m.Step(x, packed);
+        Assert.True(stale.AllClose(before.Step(x, before.CreateState(2)), rtol: 0, atol: 1e-13), "a packed state steps with the weights it packed");
+        packed.Reset();
+        packed.RepackWeights();
+        var fresh = m.Step(x, packed);
+        Assert.True(fresh.AllClose(m.Step(x, live), rtol: 0, atol: 1e-13), "after RepackWeights it uses the current weights");
+        Assert.False(fresh.AllClose(stale, rtol: 0, atol: 1e-6), "the weight change must change the step (else this test proves nothing)");
+        live.RepackWeights(); // a live state has nothing to repack
+        Assert.False(live.WeightsPacked);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Steps_DoNotAllocate_AfterWarmUp(bool packWeights)
     {
         var saved = Parallelism.MaxThreads;
         try
         {
             Parallelism.MaxThreads = 1;
             var m = new LSTM(16, 32, numLayers: 2, generator: new Generator(9));
-            var state = m.CreateState(2);
+            var state = m.CreateState(2, packWeights);
             var x = new float[2 * 16];
             var y = new float[2 * 32];
             m.Step(x, state, y);

@@ -12,6 +12,8 @@ namespace Sequin.Nn;
 /// <code>
 /// var state = lstm.CreateState(batch);           // h, c = zeros
 /// lstm.Step(x_t, state, y_t);                    // x_t: (batch, input_size), y_t: (batch, proj_size or hidden_size)
+/// var fast = lstm.CreateState(batch, packWeights: true); // its own packed copy of the weights: faster steps,
+///                                                // until the weights change (then fast.RepackWeights())
 /// </code>
 /// A sequence of steps gives the same numbers as <c>Forward</c> on the whole sequence (same kernels; rounding may differ
 /// in the last bits). Steps run in inference mode: no autograd, no inter-layer dropout. After the first step nothing is
@@ -22,8 +24,17 @@ namespace Sequin.Nn;
 public static class RecurrentStreaming
 {
     /// <summary>Creates zeroed state for <paramref name="batch"/> sequences stepped together.</summary>
+    /// <param name="module">A unidirectional RNN, LSTM or GRU.</param>
+    /// <param name="batch">Sequences stepped together: every step takes a <c>(batch, input_size)</c> input.</param>
+    /// <param name="packWeights">
+    /// Pack each layer's weights once into the state, in the panel layout of the full-sequence layers, so a step reads
+    /// them as contiguous streams instead of row by row (one-sequence steps of an LSTM or GRU with 128 hidden units
+    /// measured about a third faster). The state then steps with the weights of the moment it was created, like an
+    /// inference session: after changing the module's weights call <see cref="RecurrentState.RepackWeights"/> or create
+    /// a new state. Default false: every step reads the module's current weights.
+    /// </param>
     /// <exception cref="ArgumentException">The module is bidirectional, or batch is not positive.</exception>
-    public static RecurrentState CreateState(this RNNBase module, int batch)
+    public static RecurrentState CreateState(this RNNBase module, int batch, bool packWeights = false)
     {
         ArgumentNullException.ThrowIfNull(module);
         if (module.Bidirectional)
@@ -36,7 +47,7 @@ public static class RecurrentStreaming
         {
             throw new ArgumentOutOfRangeException(nameof(batch), batch, $"{module.Mode}.CreateState: batch must be positive; got {batch}.");
         }
-        return new RecurrentState(module, batch);
+        return new RecurrentState(module, batch, packWeights);
     }
 
     /// <summary>
@@ -125,6 +136,9 @@ public static class RecurrentStreaming
         var layerIn = input;
         var inSize = module.InputSize;
         var weights = module.LayerWeights;
+        var packed = state.Packed;
+        // Alternate steps walk packed panels in reverse: the panels read last are still in cache and are read first.
+        var reverse = (state.StepCount++ & 1) == 1;
         for (var l = 0; l < module.NumLayers; l++)
         {
             var w = weights[l][0];
@@ -138,8 +152,17 @@ public static class RecurrentStreaming
                     bih.CopyTo(xg.Slice(i * gh, gh));
                 }
             }
-            Gemm.Compute(false, true, b, gh, inSize, T.One, layerIn, inSize, Data<T>(w.Wih), inSize, bih.IsEmpty ? T.Zero : T.One, xg, gh);
-            Gemm.Compute(false, true, b, gh, hout, T.One, hl, hout, Data<T>(w.Whh), hout, T.Zero, hg, gh);
+            var p = packed?[l];
+            if (p is not null)
+            {
+                ((PackedMatrix<T>)p[0]!).Multiply(b, T.One, layerIn, inSize, bih.IsEmpty ? T.Zero : T.One, xg, gh, reverse);
+                ((PackedMatrix<T>)p[1]!).Multiply(b, T.One, hl, hout, T.Zero, hg, gh, reverse);
+            }
+            else
+            {
+                Gemm.Compute(false, true, b, gh, inSize, T.One, layerIn, inSize, Data<T>(w.Wih), inSize, bih.IsEmpty ? T.Zero : T.One, xg, gh);
+                Gemm.Compute(false, true, b, gh, hout, T.One, hl, hout, Data<T>(w.Whh), hout, T.Zero, hg, gh);
+            }
             var bhh = Data<T>(w.Bhh);
             switch (mode)
             {
@@ -152,7 +175,14 @@ public static class RecurrentStreaming
                     else
                     {
                         RecurrentKernels.LstmForward<T>(xg, hg, bhh, cl, default, cl, scratch, b, h);
-                        Gemm.Compute(false, true, b, hout, h, T.One, scratch, h, Data<T>(w.Whr), h, T.Zero, hl, hout);
+                        if (p?[2] is PackedMatrix<T> whr)
+                        {
+                            whr.Multiply(b, T.One, scratch, h, T.Zero, hl, hout, reverse);
+                        }
+                        else
+                        {
+                            Gemm.Compute(false, true, b, hout, h, T.One, scratch, h, Data<T>(w.Whr), h, T.Zero, hl, hout);
+                        }
                     }
                     break;
                 case RecurrentMode.Gru:

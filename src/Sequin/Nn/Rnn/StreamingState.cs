@@ -10,10 +10,11 @@ namespace Sequin.Nn;
 /// </summary>
 public sealed class RecurrentState
 {
-    internal RecurrentState(RNNBase module, int batch)
+    internal RecurrentState(RNNBase module, int batch, bool packWeights)
     {
         Module = module;
         Batch = batch;
+        WeightsPacked = packWeights;
         var hout = module.ProjSize > 0 ? module.ProjSize : module.HiddenSize;
         var h = module.HiddenSize;
         var gh = FusedRecurrentLayer.GateCount(module.RecurrentMode) * h;
@@ -31,6 +32,7 @@ public sealed class RecurrentState
             Hg = new float[batch * gh];
             Scratch = new float[batch * h];
         }
+        RepackWeights();
     }
 
     /// <summary>The module this state belongs to.</summary>
@@ -53,6 +55,62 @@ public sealed class RecurrentState
     internal Array Hg { get; }
 
     internal Array Scratch { get; }
+
+    /// <summary>
+    /// True when the state was created with <c>packWeights: true</c>: it holds its own packed copy of each layer's
+    /// W_ih, W_hh (and W_hr) and steps with the weights of the moment they were packed. False (the default): every step
+    /// reads the module's current weights.
+    /// </summary>
+    public bool WeightsPacked { get; }
+
+    /// <summary>Per layer: the packed W_ih, W_hh and W_hr (null without projection), as PackedMatrix of the module's dtype.</summary>
+    internal object?[][]? Packed { get; private set; }
+
+    /// <summary>Steps taken since the state was created: alternate steps read the packed panels in reverse (see <see cref="RecurrentStreaming"/>).</summary>
+    internal long StepCount { get; set; }
+
+    /// <summary>
+    /// Packs the module's current weights again, after they changed (an optimizer step, <c>LoadStateDict</c>, an in-place
+    /// edit): a state created with <c>packWeights: true</c> keeps stepping with the weights it packed until then.
+    /// Does nothing for a state that reads the live weights. h and c are kept.
+    /// </summary>
+    public void RepackWeights()
+    {
+        if (!WeightsPacked)
+        {
+            return;
+        }
+        var old = Packed;
+        Packed = Module.DType == DType.Float64 ? Pack<double>(Module) : Pack<float>(Module);
+        foreach (var layer in old ?? [])
+        {
+            foreach (var matrix in layer)
+            {
+                (matrix as IDisposable)?.Dispose(); // back to the pool; nothing else refers to them
+            }
+        }
+    }
+
+    private static object?[][] Pack<T>(RNNBase module)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        static Sequin.Kernels.PackedMatrix<T> PackWeight(Tensor w)
+        {
+            // W (rows × cols) is used as x · Wᵀ: op(B) = Wᵀ, k = cols, n = rows.
+            var t = w.Contiguous();
+            int rows = t.Size(0), cols = t.Size(1);
+            return Sequin.Kernels.PackedMatrix<T>.Pack(true, cols, rows, t.Data<T>().AsSpan(t.Offset, t.Numel), cols);
+        }
+
+        var layers = module.LayerWeights;
+        var packed = new object?[layers.Count][];
+        for (var l = 0; l < layers.Count; l++)
+        {
+            var w = layers[l][0];
+            packed[l] = [PackWeight(w.Wih), PackWeight(w.Whh), w.Whr is null ? null : PackWeight(w.Whr)];
+        }
+        return packed;
+    }
 
     /// <summary>Sets h (and c) back to zeros, to start new sequences.</summary>
     public void Reset()
