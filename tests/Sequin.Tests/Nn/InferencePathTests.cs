@@ -151,20 +151,24 @@ public class InferencePathTests
     /// The hidden units split across threads (each thread owns its units' rows of every gate, runs their gate pass and
     /// writes its slice of h), forced on small layers and with short projection chunks: equals the autograd reference
     /// path in float64, for every mode, with and without bias, two layers, h_0 and c_0 given, one sequence or a batch
-    /// (dense, or packed with mixed lengths).
+    /// (dense, or packed with mixed lengths). <paramref name="nested"/> runs the layer inside a worker-pool job, where the
+    /// pool runs the split's participants one after another on one thread: the first must do every step's items alone
+    /// (none waits for a participant that has not started), within a time limit instead of hanging.
     /// </summary>
     [Theory]
-    [InlineData("LSTM", true, 1, false)]
-    [InlineData("LSTM", false, 1, false)]
-    [InlineData("GRU", true, 1, false)]
-    [InlineData("GRU", false, 1, false)]
-    [InlineData("RNN_TANH", true, 1, false)]
-    [InlineData("RNN_RELU", false, 1, false)]
-    [InlineData("LSTM", true, 6, false)]
-    [InlineData("LSTM", true, 6, true)]
-    [InlineData("GRU", true, 6, true)]
-    [InlineData("RNN_TANH", false, 6, true)]
-    public void UnitSplit_MatchesTheReferencePath(string mode, bool bias, int batch, bool packed)
+    [InlineData("LSTM", true, 1, false, false)]
+    [InlineData("LSTM", false, 1, false, false)]
+    [InlineData("GRU", true, 1, false, false)]
+    [InlineData("GRU", false, 1, false, false)]
+    [InlineData("RNN_TANH", true, 1, false, false)]
+    [InlineData("RNN_RELU", false, 1, false, false)]
+    [InlineData("LSTM", true, 6, false, false)]
+    [InlineData("LSTM", true, 6, true, false)]
+    [InlineData("GRU", true, 6, true, false)]
+    [InlineData("RNN_TANH", false, 6, true, false)]
+    [InlineData("LSTM", true, 1, false, true)]
+    [InlineData("GRU", false, 6, true, true)]
+    public void UnitSplit_MatchesTheReferencePath(string mode, bool bias, int batch, bool packed, bool nested)
     {
         var (threads, minElements, maxBatch, chunkRows) = (Parallelism.MaxThreads, FusedRecurrentLayer.UnitSplitMinElements,
             FusedRecurrentLayer.UnitSplitMaxBatch, FusedRecurrentLayer.ChunkRows);
@@ -187,7 +191,23 @@ public class InferencePathTests
                 var c0 = mode == "LSTM" ? Tensor.Randn([2, batch, 200], DType.Float64, g) : null;
                 using var _ = new NoGrad();
                 int[]? lengths = packed ? [9, 23, 1, 17, 23, 4] : null;
-                results[pass] = Forward(m, c, x, lengths, h0, c0);
+                if (nested && pass == 0)
+                {
+                    var run = Task.Run(() => WorkerPool.Run(new OnPartZero(() =>
+                    {
+                        using var ng = new NoGrad(); // grad mode is per thread, and part 0 may run on a worker
+                        results[0] = Forward(m, c, x, lengths, h0, c0);
+                    }), 2));
+                    // A bounded blocking wait on purpose: a hang must fail the test, not stall the run. (Awaiting would resume
+                    // on another thread, outside this thread's NoGrad scope.)
+#pragma warning disable xUnit1031
+                    Assert.True(run.Wait(TimeSpan.FromSeconds(60)), "the unit split inside a pool job did not finish in 60 s");
+#pragma warning restore xUnit1031
+                }
+                else
+                {
+                    results[pass] = Forward(m, c, x, lengths, h0, c0);
+                }
             }
             for (var k = 0; k < results[0].Count; k++)
             {
@@ -222,5 +242,17 @@ public class InferencePathTests
         var outputBytes = (long)(o.Numel + hn.Numel + cn.Numel) * sizeof(float);
         var savedBytes = 100L * 64 * 4 * 128 * sizeof(float); // the gates training would keep
         Assert.True(allocated < outputBytes + (savedBytes / 8), $"allocated {allocated} bytes; outputs are {outputBytes}, training's gates alone {savedBytes}");
+    }
+
+    /// <summary>A pool job whose part 0 runs an action (part 1 does nothing): a call made inside it is nested.</summary>
+    private sealed class OnPartZero(Action action) : PoolWork
+    {
+        public override void Execute(int part)
+        {
+            if (part == 0)
+            {
+                action();
+            }
+        }
     }
 }

@@ -51,8 +51,13 @@ internal static partial class FusedRecurrentLayer
             /// the projected rows, whose bias holds b_ih + b_hh (the row groups accumulate the same way but add both biases
             /// in the gate pass: their projection covers many more rows).
             /// </summary>
-            /// <remarks>One pool job per step: a part never waits for another inside a job, so the pool's inline
-            /// fallback (nested or concurrent calls) stays correct.</remarks>
+            /// <remarks>
+            /// One pool job per call. Each step is a set of items, one per part; every participant thread claims its own
+            /// part's item first (so each thread keeps reading the same rows of W_hh), then any item nobody has claimed,
+            /// and waits until every item of the step is done before it starts the next step. Nothing waits for a thread
+            /// that has not started: if the pool runs the participants one after another (its inline fallback for nested
+            /// or concurrent calls) the first one claims every item of every step and the others find nothing left.
+            /// </remarks>
             private sealed class UnitSplit : PoolWork, IDisposable
             {
                 private readonly Direction d;
@@ -67,8 +72,12 @@ internal static partial class FusedRecurrentLayer
                 private readonly T[][] hg;                       // [part]: (batch × G·units) W_hh h
                 private readonly T[][] hPart;                    // [part]: (batch × units) the part's slice of h
                 private readonly T[][] cPart;                    // [part]: (batch × units) LSTM: its slice of c
-                private int step;
-                private int chunkStart;
+                private readonly long[] claimed;                 // [part · ClaimStride]: steps of the part's item claimed so far
+                private long done;                               // items finished, all steps together
+                private volatile bool failed;                    // an item threw: waiting participants stop
+
+                /// <summary>Longs between two parts' claim words: each on its own 128-byte span, so claims do not share a line.</summary>
+                private const int ClaimStride = 16;
 
                 private UnitSplit(Direction d, int parts, int chunkSteps)
                 {
@@ -83,6 +92,7 @@ internal static partial class FusedRecurrentLayer
                         // Boundaries on multiples of 16 units keep every part's gate pass on whole vectors where possible.
                         unit[p] = p == parts ? h : (int)((long)h * p / parts / 16 * 16);
                     }
+                    claimed = new long[parts * ClaimStride];
                     whhPart = new PackedMatrix<T>?[parts];
                     wihPart = new PackedMatrix<T>?[parts];
                     bih = new T[parts][];
@@ -138,19 +148,10 @@ internal static partial class FusedRecurrentLayer
                     return parts > 1 ? new UnitSplit(d, parts, chunkSteps) : null;
                 }
 
-                /// <summary>Runs every step, one pool job each.</summary>
+                /// <summary>Runs every step: one pool job whose participants share out each step's items.</summary>
                 public void Run()
                 {
-                    var steps = d.r.layout.Steps;
-                    for (var s = 0; s < steps; s++)
-                    {
-                        step = s;
-                        if (s % chunkSteps == 0)
-                        {
-                            chunkStart = s;
-                        }
-                        WorkerPool.Run(this, parts);
-                    }
+                    WorkerPool.Run(this, Math.Min(parts, Math.Max(1, Parallelism.MaxThreads)));
                     // c_n comes from the state (h_n from the output rows, see Finish).
                     var b = d.r.layout.Batch;
                     for (var p = 0; p < parts && d.r.lstm; p++)
@@ -163,19 +164,81 @@ internal static partial class FusedRecurrentLayer
                     }
                 }
 
-                public override void Execute(int part)
+                /// <summary>
+                /// Participant <paramref name="participant"/>: for each step, claims and runs its own part's item and then
+                /// any unclaimed one, then waits for the step's other items. A participant that starts late skips the
+                /// steps already finished.
+                /// </summary>
+                public override void Execute(int participant)
+                {
+                    var steps = d.r.layout.Steps;
+                    for (var s = (int)(Volatile.Read(ref done) / parts); s < steps; s++)
+                    {
+                        for (var k = 0; k < parts; k++)
+                        {
+                            var item = (participant + k) % parts;
+                            ref var claim = ref claimed[item * ClaimStride];
+                            if (Volatile.Read(ref claim) != s || Interlocked.CompareExchange(ref claim, s + 1, s) != s)
+                            {
+                                continue;
+                            }
+                            try
+                            {
+                                RunItem(s, item);
+                            }
+                            catch
+                            {
+                                failed = true;
+                                throw;
+                            }
+                            Interlocked.Increment(ref done);
+                        }
+                        if (!WaitForStep((long)(s + 1) * parts))
+                        {
+                            return;
+                        }
+                    }
+                }
+
+                /// <summary>
+                /// Waits until <paramref name="target"/> items are done: a plain spin first (a step's items end within
+                /// microseconds of each other), yielding to the OS after about 50 µs. False when an item failed.
+                /// </summary>
+                private bool WaitForStep(long target)
+                {
+                    var spins = 0;
+                    while (Volatile.Read(ref done) < target)
+                    {
+                        if (failed)
+                        {
+                            return false;
+                        }
+                        if (++spins < 2000)
+                        {
+                            Thread.SpinWait(1);
+                        }
+                        else
+                        {
+                            Thread.Yield();
+                        }
+                    }
+                    return true;
+                }
+
+                /// <summary>Step <paramref name="s"/> for the units of part <paramref name="part"/>.</summary>
+                private void RunItem(int s, int part)
                 {
                     var r = d.r;
                     var lay = r.layout;
                     int g = r.g, h = r.hidden, inp = r.inputSize, hout = r.hout, u0 = unit[part], n = unit[part + 1] - u0;
-                    var s = step;
+                    var chunkStart = s - (s % chunkSteps);
                     var xs = xg[part];
                     var ys = d.yAll.Span;
                     var hs = hPart[part];
                     var cs = cPart[part];
                     if (s == 0)
                     {
-                        // Each part packs its own rows in the first step's job, so the 6 MB of an LSTM 512's weights
+                        // Each part packs its own rows in its first step's item, so the 6 MB of an LSTM 512's weights
                         // are packed on all threads at once instead of on the caller before the first step; and it
                         // takes its columns of h_0 and c_0.
                         whhPart[part] = PackRows(d.whh.Span, hout, u0, n);
