@@ -14,7 +14,7 @@ public static class UnrolledSvg
     private const double ColW = 170, CellW = 100, CellH = 44, BoxW = 120, BoxH = 40, StateW = 104, Off = 12;
     private const string Font = "DejaVu Sans, Arial, Helvetica, sans-serif";
     private const string FwdFill = "#dbeafe", FwdStroke = "#1d4ed8", BwdFill = "#ffedd5", BwdStroke = "#c2410c";
-    private const string Ink = "#1f2937", Muted = "#6b7280", StateFill = "#f3e8ff", StateStroke = "#7e22ce";
+    private const string Ink = "#1f2937", Muted = "#6b7280", StateFill = "#f3e8ff", StateStroke = "#7e22ce", EndInk = "#b91c1c";
 
     /// <summary>Renders the unrolled network for <paramref name="config"/> as a standalone SVG document.</summary>
     /// <exception cref="ArgumentException">The configuration is invalid.</exception>
@@ -126,6 +126,7 @@ public static class UnrolledSvg
                 {
                     Text(cx, inTop + 25, "⋯", 22, fill: Muted);
                     Text(cx, outTop + 25, "⋯", 22, fill: Muted);
+                    EndMarker(cx, outTop + BoxH + 26, steps[i - 1]!.Value + 1, steps[i + 1]!.Value - 1);
                     for (var l = 0; l < c.NumLayers; l++)
                     {
                         Text(cx, fwdTop[l] + 28, "⋯", 22, fill: Muted);
@@ -139,6 +140,7 @@ public static class UnrolledSvg
                 Box(cx - (BoxW / 2), inTop, BoxW, BoxH, "#f3f4f6", "#4b5563", inName(t), Shape(Rowed(c.InputSize)));
                 var outHighlight = bidir ? t == 0 || t == T - 1 : t == T - 1;
                 Box(cx - (BoxW / 2), outTop, BoxW, BoxH, "#dcfce7", "#15803d", outName(t), Shape(Rowed(c.NumDirections * h)), outHighlight ? 2.5 : 1.2);
+                EndMarker(cx, outTop + BoxH + 26, t, t);
                 for (var l = 0; l < c.NumLayers; l++)
                 {
                     var last = l == c.NumLayers - 1;
@@ -268,13 +270,31 @@ public static class UnrolledSvg
             }
             if (c.Lengths is { } lengths)
             {
-                n.Add(($"lengths = [{string.Join(", ", lengths)}]: sequence b's forward h_n is read at step lengths[b] - 1; output is zero-padded after it.", Muted));
+                n.Add(($"lengths = [{string.Join(", ", lengths)}]: ◆ marks the step lengths[b] - 1 where sequence b ends. Its forward h_n is read there" +
+                    (bidir ? ", its backward direction starts there," : "") + " and output is zero-padded after it.", EndInk));
             }
             if (c.BatchFirst)
             {
                 n.Add(("batch_first=True: input and output are (batch, seq_len, ·); h_0 / h_n / c_n keep (num_layers * num_directions, batch, H).", Muted));
             }
             return n;
+        }
+
+        /// <summary>
+        /// With lengths, "◆ ends: b = …" beside the column of steps <c>[t0, t1]</c> (one step, or the steps a "⋯" column
+        /// stands for) for the sequences whose last step lies there.
+        /// </summary>
+        private void EndMarker(double cx, double y, int t0, int t1)
+        {
+            if (c.Lengths is not { } lengths)
+            {
+                return;
+            }
+            var ending = Enumerable.Range(0, lengths.Count).Where(b => lengths[b] - 1 >= t0 && lengths[b] - 1 <= t1).ToArray();
+            if (ending.Length > 0)
+            {
+                Text(cx + 18, y, $"◆ ends: b = {string.Join(", ", ending)}", 11, "bold", EndInk, "start");
+            }
         }
 
         private void Text(double x, double y, string s, double size, string weight = "normal", string fill = Ink, string anchor = "middle", StringBuilder? into = null) =>

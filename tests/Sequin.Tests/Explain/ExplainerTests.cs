@@ -215,6 +215,37 @@ public class ExplainerTests
         Assert.Contains("output[39]", longer, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// With lengths the SVG marks, beside the column of step lengths[b] - 1, that sequence b ends there (the ⋯ column
+    /// marks the sequences that end in the steps it stands for).
+    /// </summary>
+    [Fact]
+    public void Svg_MarksTheStepWhereEachPackedSequenceEnds()
+    {
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        static double X(XElement e) => double.Parse(e.Attribute("x")!.Value, System.Globalization.CultureInfo.InvariantCulture);
+        var config = new ExplainConfig { Mode = RecurrentKind.Gru, InputSize = 4, HiddenSize = 6, Bidirectional = true, Lengths = [5, 3, 2] };
+        var texts = XDocument.Parse(UnrolledSvg.Render(config)).Descendants(ns + "text").ToList();
+        double Column(int t) => X(texts.Single(e => e.Value == $"output[{t}]"));
+        var markers = texts.Where(e => e.Value.StartsWith("◆ ends: b = ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, markers.Count);
+        int[] lengths = [5, 3, 2];
+        for (var b = 0; b < 3; b++)
+        {
+            var marker = markers.Single(e => e.Value == $"◆ ends: b = {b}");
+            Assert.Equal(Column(lengths[b] - 1) + 18, X(marker));
+        }
+        Assert.Contains(texts, e => e.Value.Contains("backward direction starts there", StringComparison.Ordinal));
+
+        var longer = XDocument.Parse(UnrolledSvg.Render(config with { Bidirectional = false, SeqLen = 40, Lengths = [40, 17, 2, 17] }))
+            .Descendants(ns + "text").ToList();
+        Assert.Contains(longer, e => e.Value == "◆ ends: b = 1, 3"); // step 16 lies in the ⋯ column
+        Assert.Contains(longer, e => e.Value == "◆ ends: b = 2");
+        Assert.Contains(longer, e => e.Value == "◆ ends: b = 0");
+        Assert.DoesNotContain(XDocument.Parse(UnrolledSvg.Render(config with { Lengths = null, Batch = 3 })).Descendants(ns + "text"),
+            e => e.Value.StartsWith("◆", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void InvalidConfiguration_SaysWhichArgumentAndTheFix()
     {
