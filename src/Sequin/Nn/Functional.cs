@@ -287,14 +287,18 @@ public static class Functional
     }
 
     /// <summary>
-    /// Cross-entropy between logits and int64 class targets (<c>F.cross_entropy</c>), PyTorch's formulas exactly:
-    /// input <c>(N, C)</c>, <c>(N, C, d1, ...)</c> or unbatched <c>(C)</c>; target <c>(N)</c>, <c>(N, d1, ...)</c> or <c>()</c>.
-    /// Per element <c>ℓ = (1−ε)·w[y]·(−log p_y) + (ε/C)·Σ_c w_c·(−log p_c)</c>; targets equal to <paramref name="ignoreIndex"/>
-    /// contribute nothing. <c>mean</c> divides by Σ w[y] over the kept elements (their count without weights),
-    /// <c>sum</c> adds, <c>none</c> returns the per-element losses with the target's shape.
+    /// Cross-entropy between logits and targets (<c>F.cross_entropy</c>), PyTorch's formulas exactly: input <c>(N, C)</c>,
+    /// <c>(N, C, d1, ...)</c> or unbatched <c>(C)</c>.
+    /// <para>Class indices (int64 target <c>(N)</c>, <c>(N, d1, ...)</c> or <c>()</c>): per element
+    /// <c>ℓ = (1−ε)·w[y]·(−log p_y) + (ε/C)·Σ_c w_c·(−log p_c)</c>; targets equal to <paramref name="ignoreIndex"/>
+    /// contribute nothing. <c>mean</c> divides by Σ w[y] over the kept elements (their count without weights).</para>
+    /// <para>Class probabilities (a float target with the input's shape and dtype): per element
+    /// <c>ℓ = −Σ_c w_c·y'_c·log p_c</c> with <c>y' = (1−ε)·y + ε/C</c>; <c>mean</c> divides by the number of elements
+    /// (N·d1·…), <paramref name="ignoreIndex"/> does not apply, and the target gets a gradient too.</para>
+    /// <c>sum</c> adds, <c>none</c> returns the per-element losses with shape <c>(N, d1, ...)</c>.
     /// </summary>
     /// <param name="input">Unnormalised logits.</param>
-    /// <param name="target">Class indices (int64) in [0, C), or <paramref name="ignoreIndex"/>.</param>
+    /// <param name="target">Class indices (int64) in [0, C) or <paramref name="ignoreIndex"/>; or class probabilities with the input's shape.</param>
     /// <param name="weight">Optional per-class weight <c>(C)</c>.</param>
     /// <param name="ignoreIndex">Target value that is skipped (<c>ignore_index</c>, default −100).</param>
     /// <param name="reduction"><c>"mean"</c> (default), <c>"sum"</c> or <c>"none"</c>.</param>
@@ -311,9 +315,7 @@ public static class Functional
         }
         if (target.DType != DType.Int64)
         {
-            throw new ArgumentException(
-                $"cross_entropy: target must hold int64 class indices; got {target.DType.TorchName()} of shape {target.Shape}. " +
-                "Class-probability targets are not supported; convert indices with .Long().");
+            return CrossEntropyWithProbabilities(input, target, weight, reduction, labelSmoothing);
         }
         var unbatched = input.Dim == 1;
         var ishape = input.Shape.ToArray();
@@ -454,6 +456,51 @@ public static class Functional
             var gt = Tensor.FromArray(gx, input.Shape.ToArray());
             return [input.DType == DType.Float64 ? gt : gt.To(input.DType)];
         });
+    }
+
+    /// <summary>
+    /// <see cref="CrossEntropy"/> with class-probability targets, built from differentiable ops (so the target gets a
+    /// gradient when it requires one, as in PyTorch).
+    /// </summary>
+    private static Tensor CrossEntropyWithProbabilities(Tensor input, Tensor target, Tensor? weight, string reduction, double labelSmoothing)
+    {
+        if (!target.ShapeArray.SequenceEqual(input.ShapeArray))
+        {
+            throw new ArgumentException(
+                $"cross_entropy: a float target holds class probabilities and must have the input's shape {input.Shape}; got {target.Shape}. " +
+                "For class indices pass an int64 target of shape (N, d1, ...) (convert with .Long()).");
+        }
+        if (target.DType != input.DType)
+        {
+            throw new ArgumentException(
+                $"cross_entropy: probability target is {target.DType.TorchName()} but the input is {input.DType.TorchName()}; convert one with .To(dtype).");
+        }
+        if (input.Dim < 1)
+        {
+            throw new ArgumentException($"cross_entropy: input must be (C), (N, C) or (N, C, d1, ...); got {input.Shape}.");
+        }
+        var classDim = input.Dim == 1 ? 0 : 1;
+        var c = input.Size(classDim);
+        var y = labelSmoothing > 0 ? target.Mul(1 - labelSmoothing).Add(labelSmoothing / c) : target;
+        var terms = LogSoftmax(input, classDim).Mul(y);
+        if (weight is not null)
+        {
+            if (weight.Dim != 1 || weight.Size(0) != c)
+            {
+                throw new ArgumentException($"cross_entropy: weight must have shape (C) = ({c}); got {weight.Shape}.");
+            }
+            // (C) against the class dimension: (C) unbatched, (1, C, 1, ...) otherwise.
+            var wshape = Enumerable.Repeat(1, input.Dim).ToArray();
+            wshape[classDim] = c;
+            terms = terms.Mul(weight.To(input.DType).Reshape(wshape));
+        }
+        var perElement = terms.Sum(classDim).Neg();
+        return reduction switch
+        {
+            "none" => perElement,
+            "sum" => perElement.Sum(),
+            _ => perElement.Mean(), // over the N·d1·… elements (NaN when there are none, as in PyTorch)
+        };
     }
 
     /// <summary>Mean squared error <c>(input − target)²</c> reduced by <paramref name="reduction"/> (<c>F.mse_loss</c>); shapes broadcast.</summary>

@@ -92,6 +92,81 @@ public class FunctionalTests
         Assert.True(r.Passed, r.Message);
     }
 
+    /// <summary>
+    /// Probability targets against PyTorch's documented formula computed here in plain loops:
+    /// ℓ_n = −Σ_c w_c·y'_nc·log softmax(x_n)_c with y' = (1−ε)·y + ε/C; mean divides by N.
+    /// </summary>
+    [Theory]
+    [InlineData("mean", 0.0, false)]
+    [InlineData("sum", 0.1, true)]
+    [InlineData("none", 0.25, true)]
+    public void CrossEntropy_ProbabilityTargets_FollowPyTorchFormula(string reduction, double eps, bool weighted)
+    {
+        var xs = new[] { new[] { 1.0, 2.0, 3.0 }, new[] { 0.5, -1.0, 2.0 }, new[] { 0.0, 0.0, 1.0 }, new[] { -2.0, 0.3, 0.7 } };
+        var ys = new[] { new[] { 0.2, 0.3, 0.5 }, new[] { 1.0, 0.0, 0.0 }, new[] { 0.0, 0.6, 0.4 }, new[] { 0.1, 0.1, 0.8 } };
+        var w = new[] { 0.2, 1.0, 3.0 };
+        var loss = Functional.CrossEntropy(Tensor.FromArray(xs.SelectMany(r => r).ToArray(), 4, 3), Tensor.FromArray(ys.SelectMany(r => r).ToArray(), 4, 3),
+            weighted ? Tensor.FromArray(w, 3) : null, reduction: reduction, labelSmoothing: eps).ToDoubleArray();
+        var per = new double[4];
+        for (var n = 0; n < 4; n++)
+        {
+            var lse = Math.Log(xs[n].Sum(Math.Exp));
+            for (var c = 0; c < 3; c++)
+            {
+                per[n] -= (weighted ? w[c] : 1) * (((1 - eps) * ys[n][c]) + (eps / 3)) * (xs[n][c] - lse);
+            }
+        }
+        var expected = reduction switch { "none" => per, "sum" => [per.Sum()], _ => [per.Sum() / 4] };
+        Assert.Equal(expected.Length, loss.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(expected[i], loss[i], 12);
+        }
+    }
+
+    /// <summary>One-hot probabilities give the class-index loss (with weights compared by sum: PyTorch's mean divides by Σ w[y] for indices but by N for probabilities).</summary>
+    [Theory]
+    [InlineData("mean", 0.0, false)]
+    [InlineData("mean", 0.2, false)]
+    [InlineData("sum", 0.2, true)]
+    [InlineData("none", 0.1, true)]
+    public void CrossEntropy_OneHotProbabilities_EqualClassIndices(string reduction, double eps, bool weighted)
+    {
+        var g = new Generator(7);
+        var x = Tensor.Randn([2, 4, 3], DType.Float64, g);
+        long[] idx = [0, 3, 1, 1, 2, 0];
+        var onehot = new double[2 * 4 * 3];
+        for (var b = 0; b < 2; b++)
+        {
+            for (var k = 0; k < 3; k++)
+            {
+                onehot[(((b * 4) + (int)idx[(b * 3) + k]) * 3) + k] = 1;
+            }
+        }
+        var weight = weighted ? Tensor.FromArray([1.0, 0.5, 2.0, 1.5], 4) : null;
+        var byIndex = Functional.CrossEntropy(x, Tensor.FromArray(idx, 2, 3), weight, reduction: reduction, labelSmoothing: eps);
+        var byProb = Functional.CrossEntropy(x, Tensor.FromArray(onehot, 2, 4, 3), weight, reduction: reduction, labelSmoothing: eps);
+        Assert.True(byProb.AllClose(byIndex, rtol: 0, atol: 1e-12), $"{byProb} vs {byIndex}");
+    }
+
+    [Theory]
+    [InlineData("mean", 0.0)]
+    [InlineData("none", 0.3)]
+    public void CrossEntropy_ProbabilityTargets_GradCheckInputAndTarget(string reduction, double smoothing)
+    {
+        var g = new Generator(6);
+        var x = R(g, 2, 4, 3);
+        var t = Functional.Softmax(Tensor.Randn([2, 4, 3], DType.Float64, g), 1).Detach();
+        t.RequiresGrad = true;
+        var weight = Tensor.FromArray([1.0, 0.5, 2.0, 1.5], 4);
+        var r = GradCheck.Run(a => Functional.CrossEntropy(a[0], a[1], weight, reduction: reduction, labelSmoothing: smoothing), [x, t]);
+        Assert.True(r.Passed, r.Message);
+        var e = Assert.Throws<ArgumentException>(() => Functional.CrossEntropy(x, Tensor.Zeros(2, 4)));
+        Assert.Contains("must have the input's shape (2, 4, 3)", e.Message, StringComparison.Ordinal);
+        var d = Assert.Throws<ArgumentException>(() => Functional.CrossEntropy(x, Tensor.Zeros([2, 4, 3], DType.Float32)));
+        Assert.Contains("probability target is torch.float32 but the input is torch.float64", d.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void CrossEntropy_BadTargetShapeExplainsLayout()
     {
