@@ -151,7 +151,9 @@ internal static partial class FusedRecurrentLayer
                 /// <summary>Runs every step: one pool job whose participants share out each step's items.</summary>
                 public void Run()
                 {
-                    WorkerPool.Run(this, Math.Min(parts, Math.Max(1, Parallelism.MaxThreads)));
+                    // One participant per part; the pool runs at most MaxThreads of them at once, and a participant it
+                    // starts after the others have finished finds every step done.
+                    WorkerPool.Run(this, parts);
                     // c_n comes from the state (h_n from the output rows, see Finish).
                     var b = d.r.layout.Batch;
                     for (var p = 0; p < parts && d.r.lstm; p++)

@@ -153,16 +153,8 @@ public static class RecurrentStreaming
                 }
             }
             var p = packed?[l];
-            if (p is not null)
-            {
-                ((PackedMatrix<T>)p[0]!).Multiply(b, T.One, layerIn, inSize, bih.IsEmpty ? T.Zero : T.One, xg, gh, reverse);
-                ((PackedMatrix<T>)p[1]!).Multiply(b, T.One, hl, hout, T.Zero, hg, gh, reverse);
-            }
-            else
-            {
-                Gemm.Compute(false, true, b, gh, inSize, T.One, layerIn, inSize, Data<T>(w.Wih), inSize, bih.IsEmpty ? T.Zero : T.One, xg, gh);
-                Gemm.Compute(false, true, b, gh, hout, T.One, hl, hout, Data<T>(w.Whh), hout, T.Zero, hg, gh);
-            }
+            Product(p?[0], w.Wih, b, layerIn, bih.IsEmpty ? T.Zero : T.One, xg, reverse);
+            Product(p?[1], w.Whh, b, hl, T.Zero, hg, reverse);
             var bhh = Data<T>(w.Bhh);
             switch (mode)
             {
@@ -175,14 +167,7 @@ public static class RecurrentStreaming
                     else
                     {
                         RecurrentKernels.LstmForward<T>(xg, hg, bhh, cl, default, cl, scratch, b, h);
-                        if (p?[2] is PackedMatrix<T> whr)
-                        {
-                            whr.Multiply(b, T.One, scratch, h, T.Zero, hl, hout, reverse);
-                        }
-                        else
-                        {
-                            Gemm.Compute(false, true, b, hout, h, T.One, scratch, h, Data<T>(w.Whr), h, T.Zero, hl, hout);
-                        }
+                        Product(p?[2], w.Whr, b, scratch, T.Zero, hl, reverse);
                     }
                     break;
                 case RecurrentMode.Gru:
@@ -196,5 +181,23 @@ public static class RecurrentStreaming
             inSize = hout;
         }
         layerIn.CopyTo(output);
+    }
+
+    /// <summary>
+    /// <c>c = a · Wᵀ + beta·c</c> for <paramref name="m"/> rows, W <c>(n × k)</c>: from the state's packed copy of W when it has
+    /// one (<paramref name="packed"/>, panels walked in reverse on alternate steps), else from the module's weight itself.
+    /// </summary>
+    private static void Product<T>(object? packed, Tensor w, int m, ReadOnlySpan<T> a, T beta, Span<T> c, bool reverse)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = w.Size(0), k = w.Size(1);
+        if (packed is PackedMatrix<T> pm)
+        {
+            pm.Multiply(m, T.One, a, k, beta, c, n, reverse);
+        }
+        else
+        {
+            Gemm.Compute(false, true, m, n, k, T.One, a, k, Data<T>(w), k, beta, c, n);
+        }
     }
 }
