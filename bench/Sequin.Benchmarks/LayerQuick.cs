@@ -7,7 +7,12 @@ using Sequin.Tensors;
 
 namespace Sequin.Benchmarks;
 
-/// <summary>`layer MODE INPUT HIDDEN STEPS BATCH [THREADS]`: Stopwatch median of a NoGrad forward alone (for tuning, not for reports).</summary>
+/// <summary>
+/// `layer MODE INPUT HIDDEN STEPS BATCH [THREADS]`: Stopwatch median of a NoGrad forward alone (for tuning, not for
+/// reports). Environment: SEQUIN_REPS (calls, default 30), SEQUIN_TRACE (per-call allocation and page faults),
+/// SEQUIN_CHUNK / SEQUIN_KC / SEQUIN_UNITSPLIT_MAXBATCH (tunables), SEQUIN_AB (two values of a tunable in
+/// alternating calls, see <see cref="AbSwitch"/>).
+/// </summary>
 internal static class LayerQuick
 {
     internal static void Run(string[] args)
@@ -54,8 +59,15 @@ internal static class LayerQuick
         }
         using var _ = new NoGrad();
         var times = new List<double>();
-        for (var i = 0; i < 30; i++)
+        var reps = Environment.GetEnvironmentVariable("SEQUIN_REPS") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 30;
+        var ab = AbSwitch(Environment.GetEnvironmentVariable("SEQUIN_AB"));
+        var timesB = new List<double>();
+        for (var i = 0; i < reps; i++)
         {
+            // A B B A order: an A/A check (SEQUIN_AB=AA) with plain alternation read every second call 5-7% slower
+            // at batch 64 (a period-2 effect of the allocator), which A B B A cancels.
+            var sideB = ab is not null && (i % 4 == 1 || i % 4 == 2);
+            ab?.Invoke(sideB);
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
             var faults = MinorFaults();
             var sw = Stopwatch.StartNew();
@@ -67,7 +79,7 @@ internal static class LayerQuick
             {
                 ((GRU)m).Forward(x);
             }
-            times.Add(sw.Elapsed.TotalMilliseconds);
+            (sideB ? timesB : times).Add(sw.Elapsed.TotalMilliseconds);
             if (Environment.GetEnvironmentVariable("SEQUIN_TRACE") is not null)
             {
                 var mb = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1e6;
@@ -76,6 +88,40 @@ internal static class LayerQuick
         }
         times.Sort();
         Console.WriteLine($"{mode} i{input} h{hidden} t{steps} b{batch}: median {times[times.Count / 2]:F3} ms, best {times[0]:F3} ms");
+        if (ab is not null)
+        {
+            timesB.Sort();
+            Console.WriteLine($"  B: median {timesB[timesB.Count / 2]:F3} ms, best {timesB[0]:F3} ms, A/B medians {times[times.Count / 2] / timesB[timesB.Count / 2]:F3}");
+        }
+    }
+
+    /// <summary>
+    /// SEQUIN_AB: <c>NAME=A,B</c> times two values of a tunable (KC, CHUNK or UNITSPLIT) in alternating calls of one
+    /// process; <c>AA</c> changes nothing (a check of the harness itself). Returns the switch, or null when unset.
+    /// </summary>
+    private static Action<bool>? AbSwitch(string? spec)
+    {
+        if (spec is null)
+        {
+            return null;
+        }
+        if (spec == "AA")
+        {
+            return _ => { };
+        }
+        var parts = spec.Split('=', ',');
+        if (parts.Length != 3)
+        {
+            throw new ArgumentException($"SEQUIN_AB must be NAME=A,B or AA, not '{spec}'.");
+        }
+        var (a, b) = (int.Parse(parts[1], CultureInfo.InvariantCulture), int.Parse(parts[2], CultureInfo.InvariantCulture));
+        return parts[0] switch
+        {
+            "KC" => sideB => GemmDriver<float>.KC = sideB ? b : a,
+            "CHUNK" => sideB => FusedRecurrentLayer.ChunkRows = sideB ? b : a,
+            "UNITSPLIT" => sideB => FusedRecurrentLayer.UnitSplitMaxBatch = sideB ? b : a,
+            _ => throw new ArgumentException($"SEQUIN_AB: unknown tunable '{parts[0]}' (KC, CHUNK or UNITSPLIT)."),
+        };
     }
 
     /// <summary>The process's minor page faults so far (Linux: field 10 of /proc/self/stat; elsewhere 0).</summary>
