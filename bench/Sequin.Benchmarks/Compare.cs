@@ -33,7 +33,8 @@ internal static class Compare
     /// </summary>
     private sealed record Row(string Name, string Model, int Steps, int Batch, bool Streaming, bool PackWeights = false);
 
-    private sealed record Result(string Name, double SequinMs, double OrtMs, double Gflop, double MaxAbsDiff);
+    /// <summary>One row's medians; <see cref="HostGflops"/> is the median of the FMA probes taken before each pair of runs.</summary>
+    private sealed record Result(string Name, double SequinMs, double OrtMs, double Gflop, double MaxAbsDiff, double HostGflops);
 
     private static readonly Row[] Rows =
     [
@@ -84,13 +85,6 @@ internal static class Compare
             Console.WriteLine($"  {r.Name}: sequin {r.SequinMs:F3} ms, onnxruntime {r.OrtMs:F3} ms, ratio {r.OrtMs / r.SequinMs:F2}, max|Δ| {r.MaxAbsDiff:G2}");
         }
 
-        Console.WriteLine();
-        Console.WriteLine($"| {"row",-26} | {"sequin ms",10} | {"ORT ms",10} | {"ORT/sequin",10} | {"sequin GFLOP/s",14} | {"ORT GFLOP/s",11} | {"max abs diff",12} |");
-        Console.WriteLine($"|{new string('-', 28)}|{new string('-', 12)}|{new string('-', 12)}|{new string('-', 12)}|{new string('-', 16)}|{new string('-', 13)}|{new string('-', 14)}|");
-        foreach (var r in results)
-        {
-            Console.WriteLine($"| {r.Name,-26} | {r.SequinMs,10:F3} | {r.OrtMs,10:F3} | {r.OrtMs / r.SequinMs,10:F2} | {r.Gflop / r.SequinMs * 1e3,14:F1} | {r.Gflop / r.OrtMs * 1e3,11:F1} | {r.MaxAbsDiff,12:G2} |");
-        }
 
         if (only is null || "lstm_i256_h512_t100_b64".Contains(only, StringComparison.Ordinal))
         {
@@ -102,6 +96,18 @@ internal static class Compare
             tokens = D2lTokensPerSecond();
         }
         var (sgemm, peak, peakHow) = SgemmPeak(threads);
+
+        // The host column: each row's median FMA probe as a share of the peak (FmaPeak.Probe). A shared VM's neighbours take part of its
+        // cores at times, and a row timed then reads both libraries slower, by different amounts.
+        Console.WriteLine();
+        Console.WriteLine($"| {"row",-26} | {"sequin ms",10} | {"ORT ms",10} | {"ORT/sequin",10} | {"sequin GFLOP/s",14} | {"ORT GFLOP/s",11} | {"max abs diff",12} | {"host",5} |");
+        Console.WriteLine($"|{new string('-', 28)}|{new string('-', 12)}|{new string('-', 12)}|{new string('-', 12)}|{new string('-', 16)}|{new string('-', 13)}|{new string('-', 14)}|{new string('-', 7)}|");
+        foreach (var r in results)
+        {
+            Console.WriteLine($"| {r.Name,-26} | {r.SequinMs,10:F3} | {r.OrtMs,10:F3} | {r.OrtMs / r.SequinMs,10:F2} | {r.Gflop / r.SequinMs * 1e3,14:F1} | {r.Gflop / r.OrtMs * 1e3,11:F1} | {r.MaxAbsDiff,12:G2} | {r.HostGflops / peak,5:P0} |");
+        }
+        Console.WriteLine($"host: the median of the {threads}-thread FMA probes (3 ms each) taken after each pair of timed runs, as a share of the FP32 peak below; well under 100% means the host's other tenants took part of the cores while the row ran.");
+        Console.WriteLine();
         Console.WriteLine($"SGEMM 1024x1024x1024 ({threads} threads): {sgemm:F1} GFLOP/s = {sgemm / peak * 100:F0}% of FP32 peak {peak:F1} GFLOP/s ({peakHow})");
         Console.WriteLine($"compare took {total.Elapsed.TotalSeconds:F0} s");
 
@@ -121,6 +127,7 @@ internal static class Compare
                 w.WriteNumber("onnxruntime_ms", Math.Round(r.OrtMs, 4));
                 w.WriteNumber("sequin_gflops", Math.Round(r.Gflop / r.SequinMs * 1e3, 2));
                 w.WriteNumber("onnxruntime_gflops", Math.Round(r.Gflop / r.OrtMs * 1e3, 2));
+                w.WriteNumber("host_fma_share", Math.Round(r.HostGflops / peak, 3));
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -301,6 +308,7 @@ internal static class Compare
             }
             var ts = new double[reps];
             var to = new double[reps];
+            var host = new double[reps];
             for (var r = 0; r < reps; r++)
             {
                 // A pause before each side, so neither starts while the other's worker threads are still spinning.
@@ -318,8 +326,11 @@ internal static class Compare
                     sequinRun();
                 }
                 ts[r] = sw.Elapsed.TotalMilliseconds / inner;
+                // Right after a timed run, while the cores are busy: after an idle pause a core here runs slowly for
+                // its first milliseconds, which a probe would read as a busy host.
+                host[r] = FmaPeak.Probe(threads);
             }
-            return new Result(row.Name, Median(ts), Median(to), Gflop(module, row.Steps, row.Batch), maxDiff);
+            return new Result(row.Name, Median(ts), Median(to), Gflop(module, row.Steps, row.Batch), maxDiff, Median(host));
         }
     }
 

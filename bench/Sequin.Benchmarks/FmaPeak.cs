@@ -33,6 +33,51 @@ internal static class FmaPeak
         return TS.Sum(TS.Add(sum, TS.Add(TS.Add(c8, c9), TS.Add(c10, c11))));
     }
 
+    /// <summary>
+    /// The cores' FMA rate right now, in GFLOP/s: <paramref name="threads"/> parts each time their own short run of the
+    /// same chains (about 3 ms), and their rates are summed. compare takes one after each pair of timed runs, so a row
+    /// whose probes fall well below the peak ran while the host's other tenants shared the cores. Each part times
+    /// itself because on this VM a vCPU idle for 20 ms or more often comes back only after several milliseconds: a
+    /// wall-clock probe then reads half the peak though each core, once running, runs at full speed.
+    /// </summary>
+    internal static double Probe(int threads)
+    {
+        var wide = Simd.Detected == SimdLevel.Avx512;
+        s_probe.Set(wide ? Chains<Ops512<float>, Vector512<float>> : Chains<Ops256<float>, Vector256<float>>, wide ? 16 : 8, threads);
+        WorkerPool.Run(s_probe, threads);
+        return s_probe.Total;
+    }
+
+    private static readonly ProbeWork s_probe = new();
+
+    /// <summary>Each part runs the chains and records its own rate.</summary>
+    private sealed class ProbeWork : PoolWork
+    {
+        private const long N = 2_000_000;
+        private Func<long, float>? run;
+        private int lanes;
+        private double[] rates = [];
+
+        public void Set(Func<long, float> run, int lanes, int parts)
+        {
+            (this.run, this.lanes) = (run, lanes);
+            if (rates.Length != parts)
+            {
+                rates = new double[parts];
+            }
+            run(1000); // compiled before any clock starts
+        }
+
+        public double Total => rates.Sum();
+
+        public override void Execute(int part)
+        {
+            var sw = Stopwatch.StartNew();
+            run!(N);
+            rates[part] = N * 12.0 * lanes * 2 / sw.Elapsed.TotalSeconds / 1e9;
+        }
+    }
+
     /// <summary>Best of three runs of the FMA chains on <paramref name="threads"/> threads, in GFLOP/s, and the vector width used.</summary>
     internal static (double Gflops, int Lanes) Measure(int threads)
     {

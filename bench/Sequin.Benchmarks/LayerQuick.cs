@@ -9,7 +9,8 @@ namespace Sequin.Benchmarks;
 
 /// <summary>
 /// `layer MODE INPUT HIDDEN STEPS BATCH [THREADS]`: Stopwatch median of a NoGrad forward alone (for tuning, not for
-/// reports). Environment: SEQUIN_REPS (calls, default 30), SEQUIN_TRACE (per-call allocation and page faults),
+/// reports). Environment: SEQUIN_REPS (calls, default 30), SEQUIN_PAUSE_MS (idle pause before each call, as compare
+/// has), SEQUIN_TRACE (per-call allocation and page faults),
 /// SEQUIN_CHUNK / SEQUIN_KC / SEQUIN_UNITSPLIT_MAXBATCH (tunables), SEQUIN_AB (two values of a tunable in
 /// alternating calls, see <see cref="AbSwitch"/>).
 /// </summary>
@@ -62,12 +63,17 @@ internal static class LayerQuick
         var reps = Environment.GetEnvironmentVariable("SEQUIN_REPS") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 30;
         var ab = AbSwitch(Environment.GetEnvironmentVariable("SEQUIN_AB"));
         var timesB = new List<double>();
+        var pauseMs = Environment.GetEnvironmentVariable("SEQUIN_PAUSE_MS") is { } pm ? int.Parse(pm, CultureInfo.InvariantCulture) : 0;
         for (var i = 0; i < reps; i++)
         {
             // A B B A order: an A/A check (SEQUIN_AB=AA) with plain alternation read every second call 5-7% slower
             // at batch 64 (a period-2 effect of the allocator), which A B B A cancels.
             var sideB = ab is not null && (i % 4 == 1 || i % 4 == 2);
             ab?.Invoke(sideB);
+            if (pauseMs > 0)
+            {
+                Thread.Sleep(pauseMs);
+            }
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
             var faults = MinorFaults();
             var sw = Stopwatch.StartNew();
