@@ -33,7 +33,7 @@ internal static class Compare
     /// </summary>
     private sealed record Row(string Name, string Model, int Steps, int Batch, bool Streaming, bool PackWeights = false);
 
-    /// <summary>One row's medians; <see cref="HostGflops"/> is the median of the FMA probes taken before each pair of runs.</summary>
+    /// <summary>One row's medians; <see cref="HostGflops"/> is the median of the FMA probes taken after each pair of runs.</summary>
     private sealed record Result(string Name, double SequinMs, double OrtMs, double Gflop, double MaxAbsDiff, double HostGflops);
 
     private static readonly Row[] Rows =
@@ -85,7 +85,6 @@ internal static class Compare
             Console.WriteLine($"  {r.Name}: sequin {r.SequinMs:F3} ms, onnxruntime {r.OrtMs:F3} ms, ratio {r.OrtMs / r.SequinMs:F2}, max|Δ| {r.MaxAbsDiff:G2}");
         }
 
-
         if (only is null || "lstm_i256_h512_t100_b64".Contains(only, StringComparison.Ordinal))
         {
             ForwardBackward(models);
@@ -106,7 +105,7 @@ internal static class Compare
         {
             Console.WriteLine($"| {r.Name,-26} | {r.SequinMs,10:F3} | {r.OrtMs,10:F3} | {r.OrtMs / r.SequinMs,10:F2} | {r.Gflop / r.SequinMs * 1e3,14:F1} | {r.Gflop / r.OrtMs * 1e3,11:F1} | {r.MaxAbsDiff,12:G2} | {r.HostGflops / peak,5:P0} |");
         }
-        Console.WriteLine($"host: the median of the {threads}-thread FMA probes (3 ms each, after two unrecorded ones) taken after each pair of timed runs, as a share of the FP32 peak below; well under 100% means the host's other tenants took part of the cores while the row ran.");
+        Console.WriteLine($"host: the median of the {threads}-thread FMA probes (3 ms each, after two unrecorded ones) taken after each pair of timed runs, as a share of the FP32 peak below; well under 100% means the host's other tenants took part of the cores while the row ran (caches and memory are not probed).");
         Console.WriteLine();
         Console.WriteLine($"SGEMM 1024x1024x1024 ({threads} threads): {sgemm:F1} GFLOP/s = {sgemm / peak * 100:F0}% of FP32 peak {peak:F1} GFLOP/s ({peakHow})");
         Console.WriteLine($"compare took {total.Elapsed.TotalSeconds:F0} s");
@@ -327,8 +326,8 @@ internal static class Compare
                 }
                 ts[r] = sw.Elapsed.TotalMilliseconds / inner;
                 // After an idle pause a core here runs slowly for its first milliseconds, which a probe would read as
-                // a busy host: two unrecorded probes first (after 50 ms idle, a third probe read about 75% of the peak
-                // in half the cases, the third after two others in one case out of ten).
+                // a busy host, so two unrecorded probes come first: after 50 ms idle, a single probe read about 75% of
+                // the peak in half the cases, and one preceded by two others in one case out of ten.
                 FmaPeak.Probe(threads);
                 FmaPeak.Probe(threads);
                 host[r] = FmaPeak.Probe(threads);
