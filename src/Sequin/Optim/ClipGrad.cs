@@ -1,3 +1,4 @@
+using System.Numerics;
 using Sequin.Tensors;
 
 namespace Sequin.Optim;
@@ -47,10 +48,7 @@ public static class ClipGrad
             {
                 if (normType == 2 && g.IsContiguous && g.DType == DType.Float32)
                 {
-                    foreach (var f in g.AsSpan<float>())
-                    {
-                        sum += (double)f * f;
-                    }
+                    sum += SumOfSquares(g.AsSpan<float>());
                     continue;
                 }
                 foreach (var v in g.ToDoubleArray())
@@ -88,10 +86,7 @@ public static class ClipGrad
             }
             if (g.IsContiguous && g.DType == DType.Float32)
             {
-                foreach (var f in g.AsSpan<float>())
-                {
-                    sum += (double)f * f;
-                }
+                sum += SumOfSquares(g.AsSpan<float>());
             }
             else
             {
@@ -102,6 +97,37 @@ public static class ClipGrad
             }
         }
         return Math.Sqrt(sum);
+    }
+
+    /// <summary>
+    /// Σ x² of float values, accumulated in double (as the element loop it replaces did) with the values widened a
+    /// vector at a time into four independent sums: the element loop's one dependent chain of additions was 3.8% of a
+    /// d2l training step, where the trainer takes the gradients' norm at every step.
+    /// </summary>
+    internal static double SumOfSquares(ReadOnlySpan<float> values)
+    {
+        var i = 0;
+        var sum = 0.0;
+        if (Vector.IsHardwareAccelerated && values.Length >= 2 * Vector<float>.Count)
+        {
+            Vector<double> s0 = Vector<double>.Zero, s1 = Vector<double>.Zero, s2 = Vector<double>.Zero, s3 = Vector<double>.Zero;
+            var w = Vector<float>.Count;
+            for (; i + (2 * w) <= values.Length; i += 2 * w)
+            {
+                Vector.Widen(new Vector<float>(values[i..]), out var a, out var b);
+                Vector.Widen(new Vector<float>(values[(i + w)..]), out var c, out var d);
+                s0 += a * a;
+                s1 += b * b;
+                s2 += c * c;
+                s3 += d * d;
+            }
+            sum = Vector.Sum((s0 + s1) + (s2 + s3));
+        }
+        for (; i < values.Length; i++)
+        {
+            sum += (double)values[i] * values[i];
+        }
+        return sum;
     }
 
     /// <summary>Clamps every gradient element of <paramref name="parameters"/> into [−clipValue, clipValue] in place (<c>clip_grad_value_</c>).</summary>

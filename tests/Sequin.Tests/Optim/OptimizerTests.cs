@@ -111,6 +111,51 @@ public class OptimizerTests
         Assert.Throws<InvalidOperationException>(() => ClipGrad.ClipGradNorm([a, b], 1.0, errorIfNonfinite: true));
     }
 
+    /// <summary>The vectorised float sum of squares against the element loop in double, on lengths around the vector width.</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(31)]
+    [InlineData(32)]
+    [InlineData(33)]
+    [InlineData(1000)]
+    [InlineData(65537)]
+    public void SumOfSquares_MatchesTheElementLoop(int length)
+    {
+        var rng = new Random(length);
+        var values = new float[length];
+        for (var i = 0; i < length; i++)
+        {
+            values[i] = (float)((rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-3, 4)));
+        }
+        var expected = 0.0;
+        foreach (var v in values)
+        {
+            expected += (double)v * v;
+        }
+        Assert.Equal(expected, ClipGrad.SumOfSquares(values), 1e-12 * Math.Max(1, expected));
+        if (length > 0)
+        {
+            values[length / 2] = float.NaN;
+            Assert.True(double.IsNaN(ClipGrad.SumOfSquares(values)));
+            values[length / 2] = float.PositiveInfinity;
+            Assert.Equal(double.PositiveInfinity, ClipGrad.SumOfSquares(values));
+        }
+    }
+
+    [Fact]
+    public void GradNorm_OfFloatGradients_IsTheTwoNormOfAllOfThem()
+    {
+        var a = Tensor.Zeros([40], DType.Float32, requiresGrad: true);
+        var b = Tensor.Zeros([3], DType.Float32, requiresGrad: true);
+        a.Grad = Tensor.Full([40], 0.5, DType.Float32);
+        b.Grad = Tensor.Full([3], 2.0, DType.Float32);
+        // 40 · 0.25 + 3 · 4 = 22.
+        Assert.Equal(Math.Sqrt(22), ClipGrad.GradNorm([a, b]), 12);
+        Assert.Equal(Math.Sqrt(22), ClipGrad.ClipGradNorm([a, b], 100.0), 12);
+    }
+
     [Fact]
     public void ClipGradValue_Clamps()
     {
