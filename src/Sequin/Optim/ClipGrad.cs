@@ -43,20 +43,22 @@ public static class ClipGrad
             {
                 throw new ArgumentOutOfRangeException(nameof(normType), normType, "clip_grad_norm: norm_type must be positive or infinity.");
             }
-            var sum = 0.0;
-            foreach (var g in grads)
+            if (normType == 2)
             {
-                if (normType == 2 && g.IsContiguous && g.DType == DType.Float32)
-                {
-                    sum += SumOfSquares(g.AsSpan<float>());
-                    continue;
-                }
-                foreach (var v in g.ToDoubleArray())
-                {
-                    sum += normType == 2 ? v * v : normType == 1 ? Math.Abs(v) : Math.Pow(Math.Abs(v), normType);
-                }
+                total = Math.Sqrt(SquaredNorm(grads));
             }
-            total = normType == 2 ? Math.Sqrt(sum) : normType == 1 ? sum : Math.Pow(sum, 1 / normType);
+            else
+            {
+                var sum = 0.0;
+                foreach (var g in grads)
+                {
+                    foreach (var v in g.ToDoubleArray())
+                    {
+                        sum += normType == 1 ? Math.Abs(v) : Math.Pow(Math.Abs(v), normType);
+                    }
+                }
+                total = normType == 1 ? sum : Math.Pow(sum, 1 / normType);
+            }
         }
         if (errorIfNonfinite && !double.IsFinite(total))
         {
@@ -77,26 +79,26 @@ public static class ClipGrad
     public static double GradNorm(IEnumerable<Tensor> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        return Math.Sqrt(SquaredNorm(parameters.Where(p => p.Grad is not null).Select(p => p.Grad!)));
+    }
+
+    /// <summary>Σ g² over every element of <paramref name="grads"/>, in double (the 2-norm of <see cref="GradNorm"/> and <see cref="ClipGradNorm"/>).</summary>
+    private static double SquaredNorm(IEnumerable<Tensor> grads)
+    {
         var sum = 0.0;
-        foreach (var p in parameters)
+        foreach (var g in grads)
         {
-            if (p.Grad is not { } g)
-            {
-                continue;
-            }
             if (g.IsContiguous && g.DType == DType.Float32)
             {
                 sum += SumOfSquares(g.AsSpan<float>());
+                continue;
             }
-            else
+            foreach (var v in g.ToDoubleArray())
             {
-                foreach (var v in g.ToDoubleArray())
-                {
-                    sum += v * v;
-                }
+                sum += v * v;
             }
         }
-        return Math.Sqrt(sum);
+        return sum;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Sequin.Kernels;
 using Sequin.Tensors;
 
 namespace Sequin.Nn;
@@ -94,12 +95,12 @@ public sealed class RecurrentState
     private static object?[][] Pack<T>(RNNBase module)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        static Sequin.Kernels.PackedMatrix<T> PackWeight(Tensor w)
+        static PackedMatrix<T> PackWeight(Tensor w)
         {
             // W (rows × cols) is used as x · Wᵀ: op(B) = Wᵀ, k = cols, n = rows.
             var t = w.Contiguous();
             int rows = t.Size(0), cols = t.Size(1);
-            return Sequin.Kernels.PackedMatrix<T>.Pack(true, cols, rows, t.Data<T>().AsSpan(t.Offset, t.Numel), cols);
+            return PackedMatrix<T>.Pack(true, cols, rows, t.Data<T>().AsSpan(t.Offset, t.Numel), cols);
         }
 
         var layers = module.LayerWeights;
