@@ -12,9 +12,11 @@ using Sequin.Tensors;
 namespace Sequin.Benchmarks;
 
 /// <summary>
-/// `compare --json FILE [--threads N]`: Sequin against ONNX Runtime on the models in Models/ (same weights, same
-/// random input, same thread count), after checking that both give the same outputs (max |Δ| ≤ 1e-4).
-/// Times are medians of at least 10 alternating runs after warm-up; Sequin runs under NoGrad.
+/// `compare --json FILE [--threads N] [--only NAME-SUBSTRING] [--pack-per-call]`: Sequin against ONNX Runtime on the
+/// models in Models/ (same weights, same random input, same thread count), after checking that both give the same
+/// outputs (max |Δ| ≤ 1e-4). Times are medians of at least 10 alternating runs after warm-up; Sequin runs under NoGrad,
+/// with the module's weights packed once (<see cref="RNNBase.PackWeights"/>), as ONNX Runtime packs them once when it
+/// creates the session; <c>--pack-per-call</c> times the full-sequence rows with the weights packed at every call instead.
 /// </summary>
 internal static class Compare
 {
@@ -26,7 +28,8 @@ internal static class Compare
     private static readonly int QuietMs = int.Parse(Environment.GetEnvironmentVariable("SEQUIN_COMPARE_QUIET_MS") ?? "50", CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// One comparison. Streaming rows time one step at batch 1: ONNX Runtime runs a T = 1 input, Sequin its streaming
+    /// One comparison. Full-sequence rows run the module with <see cref="RNNBase.PackWeights"/> (unless --pack-per-call).
+    /// Streaming rows time one step at batch 1: ONNX Runtime runs a T = 1 input, Sequin its streaming
     /// step, with a state that packs the weights once (<c>CreateState(1, packWeights: true)</c>: like an ONNX Runtime
     /// session, it holds its own copy of the weights) or, for the <c>_live</c> rows, the default state that reads the
     /// module's current weights at every step.
@@ -55,6 +58,7 @@ internal static class Compare
         string? json = null;
         var threads = 2;
         string? only = null;
+        var packPerCall = false;
         for (var i = 1; i < args.Length; i++)
         {
             switch (args[i])
@@ -62,8 +66,9 @@ internal static class Compare
                 case "--json": json = args[++i]; break;
                 case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--only": only = args[++i]; break;
+                case "--pack-per-call": packPerCall = true; break;
                 default:
-                    Console.Error.WriteLine($"compare: unknown argument '{args[i]}'. Usage: compare --json FILE [--threads N] [--only NAME-SUBSTRING]");
+                    Console.Error.WriteLine($"compare: unknown argument '{args[i]}'. Usage: compare --json FILE [--threads N] [--only NAME-SUBSTRING] [--pack-per-call]");
                     return 2;
             }
         }
@@ -72,6 +77,8 @@ internal static class Compare
         var machine = Machine();
         Console.WriteLine($"machine: {machine}");
         Console.WriteLine($"threads: {threads} (Sequin Parallelism.MaxThreads; ONNX Runtime IntraOpNumThreads, InterOpNumThreads = 1)");
+        var weights = packPerCall ? "packed per call" : "packed once (RNNBase.PackWeights)";
+        Console.WriteLine($"Sequin full-sequence weights: {weights}");
         var results = new List<Result>();
         var total = Stopwatch.StartNew();
         foreach (var row in Rows)
@@ -80,7 +87,7 @@ internal static class Compare
             {
                 continue;
             }
-            var r = RunRow(row, models, threads);
+            var r = RunRow(row, models, threads, packPerCall);
             results.Add(r);
             Console.WriteLine($"  {r.Name}: sequin {r.SequinMs:F3} ms, onnxruntime {r.OrtMs:F3} ms, ratio {r.OrtMs / r.SequinMs:F2}, max|Δ| {r.MaxAbsDiff:G2}");
         }
@@ -118,6 +125,7 @@ internal static class Compare
             w.WriteStartObject();
             w.WriteString("machine", machine);
             w.WriteNumber("threads", threads);
+            w.WriteString("sequin_weights", weights);
             w.WriteStartArray("results");
             foreach (var r in results)
             {
@@ -221,9 +229,13 @@ internal static class Compare
     private static Tensor SequinForward(RNNBase m, Tensor x)
         => m is LSTM lstm ? lstm.Forward(x).Output : ((GRU)m).Forward(x).Output;
 
-    private static Result RunRow(Row row, string models, int threads)
+    private static Result RunRow(Row row, string models, int threads, bool packPerCall)
     {
         var module = LoadModule(models, row.Model, out _);
+        if (!row.Streaming && !packPerCall)
+        {
+            module.PackWeights();
+        }
         var x = Tensor.Randn([row.Steps, row.Batch, module.InputSize], DType.Float32, new Generator(42));
         var xs = x.ToArray<float>();
         using var opts = new SessionOptions

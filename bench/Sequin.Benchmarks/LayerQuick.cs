@@ -61,7 +61,7 @@ internal static class LayerQuick
         using var _ = new NoGrad();
         var times = new List<double>();
         var reps = Environment.GetEnvironmentVariable("SEQUIN_REPS") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 30;
-        var ab = AbSwitch(Environment.GetEnvironmentVariable("SEQUIN_AB"));
+        var ab = AbSwitch(Environment.GetEnvironmentVariable("SEQUIN_AB"), m);
         var timesB = new List<double>();
         var pauseMs = Environment.GetEnvironmentVariable("SEQUIN_PAUSE_MS") is { } pm ? int.Parse(pm, CultureInfo.InvariantCulture) : 0;
         for (var i = 0; i < reps; i++)
@@ -102,10 +102,11 @@ internal static class LayerQuick
     }
 
     /// <summary>
-    /// SEQUIN_AB: <c>NAME=A,B</c> times two values of a tunable (KC, CHUNK or UNITSPLIT) in alternating calls of one
+    /// SEQUIN_AB: <c>NAME=A,B</c> times two values of a tunable (KC, CHUNK, UNITSPLIT, or PACK: 1 = the module's
+    /// weights packed once by <see cref="RNNBase.PackWeights"/>, 0 = packed per call) in alternating calls of one
     /// process; <c>AA</c> changes nothing (a check of the harness itself). Returns the switch, or null when unset.
     /// </summary>
-    private static Action<bool>? AbSwitch(string? spec)
+    private static Action<bool>? AbSwitch(string? spec, RNNBase module)
     {
         if (spec is null)
         {
@@ -126,8 +127,21 @@ internal static class LayerQuick
             "KC" => sideB => GemmDriver<float>.KC = sideB ? b : a,
             "CHUNK" => sideB => FusedRecurrentLayer.ChunkRows = sideB ? b : a,
             "UNITSPLIT" => sideB => FusedRecurrentLayer.UnitSplitMaxBatch = sideB ? b : a,
-            _ => throw new ArgumentException($"SEQUIN_AB: unknown tunable '{parts[0]}' (KC, CHUNK or UNITSPLIT)."),
+            "PACK" => sideB => SetPacked(module, (sideB ? b : a) != 0),
+            _ => throw new ArgumentException($"SEQUIN_AB: unknown tunable '{parts[0]}' (KC, CHUNK, UNITSPLIT or PACK)."),
         };
+    }
+
+    private static void SetPacked(RNNBase module, bool packed)
+    {
+        if (packed && !module.WeightsPacked)
+        {
+            module.PackWeights();
+        }
+        else if (!packed && module.WeightsPacked)
+        {
+            module.UnpackWeights();
+        }
     }
 
     /// <summary>The process's minor page faults so far (Linux: field 10 of /proc/self/stat; elsewhere 0).</summary>

@@ -172,6 +172,24 @@ public abstract class Module
             using var _ = new Autograd.NoGrad();
             target.Copy_(src);
         }
+        NotifyStateLoaded(this);
         return new LoadResult(missing, unexpected);
+    }
+
+    /// <summary>
+    /// Called on the module and each of its descendants after <see cref="LoadStateDict"/> copied new values into their
+    /// parameters: for modules that keep something derived from them (a recurrent layer's packed weights).
+    /// </summary>
+    private protected virtual void OnStateLoaded()
+    {
+    }
+
+    private static void NotifyStateLoaded(Module module)
+    {
+        module.OnStateLoaded();
+        foreach (var (_, child) in module.children)
+        {
+            NotifyStateLoaded(child);
+        }
     }
 }

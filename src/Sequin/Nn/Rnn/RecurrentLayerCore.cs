@@ -19,6 +19,12 @@ internal enum RecurrentMode
 /// <summary>The parameters of one direction of one layer.</summary>
 internal sealed record DirectionWeights(Tensor Wih, Tensor Whh, Tensor? Bih, Tensor? Bhh, Tensor? Whr)
 {
+    /// <summary>
+    /// The <see cref="PackedDirectionWeights{T}"/> of the module's dtype made by <see cref="RNNBase.PackWeights"/>, which
+    /// inference calls use instead of packing W_ih and W_hh themselves; null when the weights are not packed.
+    /// </summary>
+    public IDisposable? Packed { get; set; }
+
     public IEnumerable<Tensor> All()
     {
         yield return Wih;
@@ -461,6 +467,7 @@ internal static partial class FusedRecurrentLayer
             private T[][] xinGroup = []; // inference, per row group: (chunk rows, input) the group's input rows, gathered
             private PackedMatrix<T>? whhPacked;
             private PackedMatrix<T>? wihPacked;
+            private PackedDirectionWeights<T>? modulePacks; // the module's packs this call borrows (not disposed here)
 
             /// <summary>Arrays of at least this many elements come from <see cref="BufferPool{T}.Large"/>, smaller ones from <see cref="ArrayPool{T}.Shared"/>.</summary>
             private const int LargeBuffer = 1 << 16;
@@ -489,6 +496,9 @@ internal static partial class FusedRecurrentLayer
                 int n = lay.Rows, b = lay.Batch, h = r.hidden, hout = r.hout, gh = r.g * h;
                 save = saveForBackward;
                 yAll = y;
+                // Weights the module packed once (RNNBase.PackWeights) replace this call's own packing in inference, when
+                // they were packed for the instruction set in use; training reads the live weights.
+                modulePacks = !save && w.Packed is PackedDirectionWeights<T> p && p.Whh.Isa == Simd.Current ? p : null;
                 if (save)
                 {
                     gates = Rent(n * gh);
@@ -531,7 +541,7 @@ internal static partial class FusedRecurrentLayer
                     hrTmp = r.proj > 0 ? Rent(b * h) : [];
                     if (chunkSteps < lay.Steps || groups > 1)
                     {
-                        wihPacked = PackedMatrix<T>.Pack(true, r.inputSize, gh, Wih.Span, r.inputSize);
+                        wihPacked = modulePacks?.Wih ?? PackedMatrix<T>.Pack(true, r.inputSize, gh, Wih.Span, r.inputSize);
                     }
                 }
                 hState = Rent(b * hout);
@@ -541,7 +551,7 @@ internal static partial class FusedRecurrentLayer
                 // product without horizontal sums, measured 1.5-2.8x faster than dot products on the rows of W_hh).
                 if (lay.Steps >= PackMinSteps && split is null)
                 {
-                    whhPacked = PackedMatrix<T>.Pack(true, hout, gh, whh.Span, hout);
+                    whhPacked = modulePacks?.Whh ?? PackedMatrix<T>.Pack(true, hout, gh, whh.Span, hout);
                 }
 
                 var h0s = r.h0m.Span;
@@ -774,10 +784,14 @@ internal static partial class FusedRecurrentLayer
                 Return(ref hg);
                 Return(ref hrTmp);
                 Return(ref biasSum);
-                whhPacked?.Dispose();
+                if (modulePacks is null)
+                {
+                    whhPacked?.Dispose();
+                    wihPacked?.Dispose();
+                }
                 whhPacked = null;
-                wihPacked?.Dispose();
                 wihPacked = null;
+                modulePacks = null;
             }
 
             /// <summary>BPTT for this direction; writes dh_0/dc_0 rows and returns the parameter gradients in <see cref="DirectionWeights.All"/> order.</summary>

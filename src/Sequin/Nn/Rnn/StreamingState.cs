@@ -95,20 +95,12 @@ public sealed class RecurrentState
     private static object?[][] Pack<T>(RNNBase module)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        static PackedMatrix<T> PackWeight(Tensor w)
-        {
-            // W (rows × cols) is used as x · Wᵀ: op(B) = Wᵀ, k = cols, n = rows.
-            var t = w.Contiguous();
-            int rows = t.Size(0), cols = t.Size(1);
-            return PackedMatrix<T>.Pack(true, cols, rows, t.Data<T>().AsSpan(t.Offset, t.Numel), cols);
-        }
-
         var layers = module.LayerWeights;
         var packed = new object?[layers.Count][];
         for (var l = 0; l < layers.Count; l++)
         {
             var w = layers[l][0];
-            packed[l] = [PackWeight(w.Wih), PackWeight(w.Whh), w.Whr is null ? null : PackWeight(w.Whr)];
+            packed[l] = [WeightPacking.PackTransposed<T>(w.Wih), WeightPacking.PackTransposed<T>(w.Whh), w.Whr is null ? null : WeightPacking.PackTransposed<T>(w.Whr)];
         }
         return packed;
     }
