@@ -10,8 +10,12 @@ namespace Sequin.Tests.Nn;
 /// of steps at a time, nothing saved) and training (everything saved), both with the batch split into row groups
 /// that run on their own threads. Both are compared with the autograd reference path in float64.
 /// </summary>
+[Collection(KernelSettings)]
 public class InferencePathTests
 {
+    /// <summary>The test collection of classes that change, or compare bit for bit across, the kernel settings of a call's path.</summary>
+    public const string KernelSettings = "Kernel settings";
+
     private static RecurrentLayerTests.Config BigConfig(Random rng)
     {
         var modes = new[] { "RNN_TANH", "RNN_RELU", "LSTM", "GRU" };

@@ -1,4 +1,5 @@
 using Sequin.Autograd;
+using Sequin.Kernels;
 using Sequin.Nn;
 using Sequin.Optim;
 using Sequin.Tensors;
@@ -9,6 +10,11 @@ namespace Sequin.Tests.Nn;
 /// <see cref="RNNBase.PackWeights"/>: inference with weights packed once must give the numbers of per-call packing bit
 /// for bit, must really read the packed copies, and must follow the weights through LoadStateDict and training.
 /// </summary>
+/// <remarks>
+/// In the collection of <see cref="InferencePathTests"/>, whose tests change the kernel settings (threads, unit split,
+/// chunk rows) that decide a call's path: bit-for-bit comparisons must not see them change between two calls.
+/// </remarks>
+[Collection(InferencePathTests.KernelSettings)]
 public class PackedWeightsTests
 {
     /// <summary>Output, h_n and c_n (LSTM) of an inference forward, flattened to doubles.</summary>
@@ -90,6 +96,47 @@ public class PackedWeightsTests
         Assert.NotEqual(before[0], after[0]);
         m.UnpackWeights();
         AssertSameBits(after, Infer(m, x));
+    }
+
+    /// <summary>
+    /// A small batch split by hidden units across threads: each part packs its rows into the module's copies in the
+    /// first call and reuses them (an in-place edit is not seen until PackWeights), with the same bits as per-call packing.
+    /// </summary>
+    [Theory]
+    [InlineData("lstm", 1)]
+    [InlineData("lstm", 6)]
+    [InlineData("gru", 1)]
+    public void UnitSplit_ReusesThePackedParts(string mode, int batch)
+    {
+        var (threads, minElements, maxBatch) = (Parallelism.MaxThreads, FusedRecurrentLayer.UnitSplitMinElements, FusedRecurrentLayer.UnitSplitMaxBatch);
+        Parallelism.MaxThreads = 3;
+        FusedRecurrentLayer.UnitSplitMinElements = 0;
+        FusedRecurrentLayer.UnitSplitMaxBatch = 8;
+        try
+        {
+            // hidden 200 at 3 threads: parts of 64, 64 and 72 units.
+            var m = Make(mode, 8, 200, 1, false, 0, DType.Float32, 13);
+            var x = Tensor.Randn([30, batch, 8], DType.Float32, new Generator(14));
+            var perCall = Infer(m, x);
+            m.PackWeights();
+            AssertSameBits(perCall, Infer(m, x));
+            AssertSameBits(perCall, Infer(m, x));
+            using (new NoGrad())
+            {
+                var whh = m.NamedParameters().Single(p => p.Name == "weight_hh_l0").Parameter;
+                whh.Copy_(whh.Mul(Tensor.Full(whh.ShapeArray, 0.5, DType.Float32)));
+            }
+            AssertSameBits(perCall, Infer(m, x));
+            m.PackWeights();
+            var edited = Infer(m, x);
+            Assert.NotEqual(perCall[0], edited[0]);
+            m.UnpackWeights();
+            AssertSameBits(edited, Infer(m, x));
+        }
+        finally
+        {
+            (Parallelism.MaxThreads, FusedRecurrentLayer.UnitSplitMinElements, FusedRecurrentLayer.UnitSplitMaxBatch) = (threads, minElements, maxBatch);
+        }
     }
 
     [Fact]

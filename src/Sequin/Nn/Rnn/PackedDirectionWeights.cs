@@ -55,10 +55,49 @@ internal sealed class PackedDirectionWeights<T> : IDisposable
         }
     }
 
-    /// <summary>Returns both packed matrices to the pool.</summary>
+    private SplitPacks? split;
+
+    /// <summary>
+    /// The per-thread parts of W_hh and W_ih for a unit split into <paramref name="parts"/> (small batches, see
+    /// FusedRecurrentLayer.UnitSplitMaxBatch): slots that each part fills with its own rows in its first call and
+    /// later calls reuse. A different part count replaces them.
+    /// </summary>
+    public SplitPacks Split(int parts)
+    {
+        if (split is null || split.Whh.Length != parts)
+        {
+            split?.Dispose();
+            split = new SplitPacks(parts);
+        }
+        return split;
+    }
+
+    /// <summary>Returns the packed matrices to the pool.</summary>
     public void Dispose()
     {
         Wih.Dispose();
         Whh.Dispose();
+        split?.Dispose();
+        split = null;
+    }
+
+    /// <summary>Per part of a unit split: its units' rows of W_hh and W_ih, gate after gate, packed (null until the part packs them).</summary>
+    internal sealed class SplitPacks(int parts) : IDisposable
+    {
+        /// <summary>[part]: the part's rows of W_hh, packed.</summary>
+        public PackedMatrix<T>?[] Whh { get; } = new PackedMatrix<T>?[parts];
+
+        /// <summary>[part]: the part's rows of W_ih, packed.</summary>
+        public PackedMatrix<T>?[] Wih { get; } = new PackedMatrix<T>?[parts];
+
+        public void Dispose()
+        {
+            for (var p = 0; p < Whh.Length; p++)
+            {
+                Whh[p]?.Dispose();
+                Wih[p]?.Dispose();
+                Whh[p] = Wih[p] = null;
+            }
+        }
     }
 }

@@ -66,6 +66,7 @@ internal static partial class FusedRecurrentLayer
                 private readonly int[] unit;                     // parts + 1 boundaries in hidden units
                 private readonly PackedMatrix<T>?[] whhPart;     // [part]: (G·units × out) rows of W_hh, gate after gate, packed by the part itself
                 private readonly PackedMatrix<T>?[] wihPart;     // [part]: (G·units × input) rows of W_ih, likewise
+                private readonly PackedDirectionWeights<T>.SplitPacks? kept; // the module's packed parts (RNNBase.PackWeights): borrowed, not disposed
                 private readonly T[][] bih;                      // [part]: b_ih of the part's units, gate after gate (LSTM: + b_hh)
                 private readonly T[][] bhh;                      // [part]: b_hh likewise
                 private readonly T[][] xg;                       // [part]: (chunk rows × G·units) input projections
@@ -93,8 +94,9 @@ internal static partial class FusedRecurrentLayer
                         unit[p] = p == parts ? h : (int)((long)h * p / parts / 16 * 16);
                     }
                     claimed = new long[parts * ClaimStride];
-                    whhPart = new PackedMatrix<T>?[parts];
-                    wihPart = new PackedMatrix<T>?[parts];
+                    kept = d.modulePacks?.Split(parts);
+                    whhPart = kept?.Whh ?? new PackedMatrix<T>?[parts];
+                    wihPart = kept?.Wih ?? new PackedMatrix<T>?[parts];
                     bih = new T[parts][];
                     bhh = new T[parts][];
                     xg = new T[parts][];
@@ -241,10 +243,10 @@ internal static partial class FusedRecurrentLayer
                     if (s == 0)
                     {
                         // Each part packs its own rows in its first step's item, so the 6 MB of an LSTM 512's weights
-                        // are packed on all threads at once instead of on the caller before the first step; and it
-                        // takes its columns of h_0 and c_0.
-                        whhPart[part] = PackRows(d.whh.Span, hout, u0, n);
-                        wihPart[part] = PackRows(d.Wih.Span, inp, u0, n);
+                        // are packed on all threads at once instead of on the caller before the first step (with
+                        // RNNBase.PackWeights, into the module's copies, once); and it takes its columns of h_0 and c_0.
+                        whhPart[part] ??= PackRows(d.whh.Span, hout, u0, n);
+                        wihPart[part] ??= PackRows(d.Wih.Span, inp, u0, n);
                         for (var i = 0; i < lay.Batch; i++)
                         {
                             d.hState.AsSpan((i * hout) + u0, n).CopyTo(hs.AsSpan(i * n));
@@ -325,8 +327,11 @@ internal static partial class FusedRecurrentLayer
                 {
                     for (var p = 0; p < parts; p++)
                     {
-                        whhPart[p]?.Dispose();
-                        wihPart[p]?.Dispose();
+                        if (kept is null)
+                        {
+                            whhPart[p]?.Dispose();
+                            wihPart[p]?.Dispose();
+                        }
                         Return(ref xg[p]);
                         Return(ref hg[p]);
                         Return(ref hPart[p]);
