@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
@@ -36,8 +37,8 @@ internal static class Compare
     /// </summary>
     private sealed record Row(string Name, string Model, int Steps, int Batch, bool Streaming, bool PackWeights = false);
 
-    /// <summary>One row's medians; <see cref="HostGflops"/> is the median of the FMA probes taken after each pair of runs.</summary>
-    private sealed record Result(string Name, double SequinMs, double OrtMs, double Gflop, double MaxAbsDiff, double HostGflops);
+    /// <summary>One row's medians; <see cref="HostGflops"/> is the median of the FMA probes taken after each pair of runs, <see cref="WarmupSeconds"/> the warm-up's length.</summary>
+    private sealed record Result(string Name, double SequinMs, double OrtMs, double Gflop, double MaxAbsDiff, double HostGflops, double WarmupSeconds);
 
     private static readonly Row[] Rows =
     [
@@ -89,7 +90,7 @@ internal static class Compare
             }
             var r = RunRow(row, models, threads, packPerCall);
             results.Add(r);
-            Console.WriteLine($"  {r.Name}: sequin {r.SequinMs:F3} ms, onnxruntime {r.OrtMs:F3} ms, ratio {r.OrtMs / r.SequinMs:F2}, max|Δ| {r.MaxAbsDiff:G2}");
+            Console.WriteLine($"  {r.Name}: sequin {r.SequinMs:F3} ms, onnxruntime {r.OrtMs:F3} ms, ratio {r.OrtMs / r.SequinMs:F2}, max|Δ| {r.MaxAbsDiff:G2}, warm-up {r.WarmupSeconds:F1} s");
         }
 
         if (only is null || "lstm_i256_h512_t100_b64".Contains(only, StringComparison.Ordinal))
@@ -136,6 +137,7 @@ internal static class Compare
                 w.WriteNumber("sequin_gflops", Math.Round(r.Gflop / r.SequinMs * 1e3, 2));
                 w.WriteNumber("onnxruntime_gflops", Math.Round(r.Gflop / r.OrtMs * 1e3, 2));
                 w.WriteNumber("host_fma_share", Math.Round(r.HostGflops / peak, 3));
+                w.WriteNumber("warmup_s", Math.Round(r.WarmupSeconds, 2));
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -309,16 +311,34 @@ internal static class Compare
                 inner = (int)Math.Clamp(4e-3 / Math.Max(once, 1e-6), 1, 1000);
             }
             var reps = (int)Math.Clamp(8.0 / Math.Max(once * inner, 1e-6), 10, 50);
-            // Warm up for at least half a second (every kernel reaches its optimised code).
+            // Warm up for at least half a second, and until the JIT has compiled nothing for WarmupJitQuietSeconds: .NET
+            // compiles hot methods again, optimised, on a background thread, which takes a core from Sequin's two threads
+            // while it works. Half a second alone was not enough: perf saw the tiered-compilation thread preempt
+            // Sequin's worker through the B = 1 row's timed runs, and in the layer tool it was most of the split's
+            // waits over 100 µs (2.5 of 3.6 ms per call; 0.4 ms with tiered compilation off). The warm-up runs what a
+            // timed repetition runs, the probes included, without the pauses.
             var warm = Stopwatch.StartNew();
-            for (var w = 0; w < 3 || warm.Elapsed.TotalSeconds < 0.5; w++)
+            var jitted = JitInfo.GetCompiledMethodCount();
+            var lastJit = 0.0;
+            var sinceJit = 0;
+            for (var w = 0; w < 3 || warm.Elapsed.TotalSeconds < 0.5 ||
+                ((warm.Elapsed.TotalSeconds - lastJit < WarmupJitQuietSeconds || sinceJit < WarmupJitQuietRuns) && warm.Elapsed.TotalSeconds < WarmupMaxSeconds);
+                w++, sinceJit++)
             {
                 for (var i = 0; i < inner; i++)
                 {
                     sequinRun();
                     OrtRunOnly();
                 }
+                FmaPeak.Probe(threads);
+                if (JitInfo.GetCompiledMethodCount() is var now && now != jitted)
+                {
+                    jitted = now;
+                    lastJit = warm.Elapsed.TotalSeconds;
+                    sinceJit = 0;
+                }
             }
+            var warmupSeconds = warm.Elapsed.TotalSeconds;
             var ts = new double[reps];
             var to = new double[reps];
             var host = new double[reps];
@@ -346,9 +366,22 @@ internal static class Compare
                 FmaPeak.Probe(threads);
                 host[r] = FmaPeak.Probe(threads);
             }
-            return new Result(row.Name, Median(ts), Median(to), Gflop(module, row.Steps, row.Batch), maxDiff, Median(host));
+            return new Result(row.Name, Median(ts), Median(to), Gflop(module, row.Steps, row.Batch), maxDiff, Median(host), warmupSeconds);
         }
     }
+
+    /// <summary>
+    /// Seconds and warm-up repetitions without a JIT compilation that end a row's warm-up (after its first half second).
+    /// A method runs at the first tier until it has been called 30 times, then instrumented for 30 more calls, and is
+    /// compiled optimised after a delay of 100 ms or more: a method called once per layer call needs about 60 calls, and
+    /// with 0.3 s of quiet a B = 1 row still saw 247 compilations during its timed runs.
+    /// </summary>
+    private const double WarmupJitQuietSeconds = 1.0;
+
+    private const int WarmupJitQuietRuns = 10;
+
+    /// <summary>The longest a row's warm-up waits for the JIT to go quiet.</summary>
+    private const double WarmupMaxSeconds = 20;
 
     private static double Median(double[] v)
     {
