@@ -88,37 +88,70 @@ public class InferencePathTests
                     lengths = Enumerable.Range(0, batch).Select(_ => rng.Next(1, steps + 1)).ToArray();
                     lengths[rng.Next(batch)] = steps;
                 }
-                var results = new List<double[]>[2];
-                for (var pass = 0; pass < 2; pass++)
-                {
-                    var m = c.Build(DType.Float64, trial);
-                    m.UseReferenceImplementation = pass == 1;
-                    var g = new Generator(200 + trial);
-                    var shape = c.BatchFirst ? new[] { batch, steps, c.Input } : [steps, batch, c.Input];
-                    var x = Tensor.Randn(shape, DType.Float64, g, requiresGrad: training);
-                    var ld = c.Layers * c.Dirs;
-                    var h0 = Tensor.Randn([ld, batch, c.Out], DType.Float64, g);
-                    var c0 = c.Mode == "LSTM" ? Tensor.Randn([ld, batch, c.Hidden], DType.Float64, g) : null;
-                    if (training)
-                    {
-                        results[pass] = Forward(m, c, x, lengths, h0, c0);
-                    }
-                    else
-                    {
-                        using var _ = new NoGrad();
-                        results[pass] = Forward(m, c, x, lengths, h0, c0);
-                    }
-                }
-                for (var k = 0; k < results[0].Count; k++)
-                {
-                    for (var i = 0; i < results[0][k].Length; i++)
-                    {
-                        var (a, b) = (results[0][k][i], results[1][k][i]);
-                        Assert.True(Math.Abs(a - b) <= 1e-11 + 1e-9 * Math.Abs(b),
-                            $"trial {trial} {c} steps={steps} batch={batch} packed={lengths is not null} tensor {k} element {i}: fast {a}, reference {b}");
-                    }
-                }
+                AssertMatchesReference(c, steps, batch, lengths, training, trial, $"trial {trial}");
             }
+        }
+        finally
+        {
+            Parallelism.MaxThreads = saved;
+        }
+    }
+
+    /// <summary>Runs <paramref name="c"/> on the fast path and on the reference path (float64) and compares every output.</summary>
+    private static void AssertMatchesReference(RecurrentLayerTests.Config c, int steps, int batch, int[]? lengths, bool training, int seed, string what)
+    {
+        var results = new List<double[]>[2];
+        for (var pass = 0; pass < 2; pass++)
+        {
+            var m = c.Build(DType.Float64, seed);
+            m.UseReferenceImplementation = pass == 1;
+            var g = new Generator(200 + seed);
+            var shape = c.BatchFirst ? new[] { batch, steps, c.Input } : [steps, batch, c.Input];
+            var x = Tensor.Randn(shape, DType.Float64, g, requiresGrad: training);
+            var ld = c.Layers * c.Dirs;
+            var h0 = Tensor.Randn([ld, batch, c.Out], DType.Float64, g);
+            var c0 = c.Mode == "LSTM" ? Tensor.Randn([ld, batch, c.Hidden], DType.Float64, g) : null;
+            if (training)
+            {
+                results[pass] = Forward(m, c, x, lengths, h0, c0);
+            }
+            else
+            {
+                using var _ = new NoGrad();
+                results[pass] = Forward(m, c, x, lengths, h0, c0);
+            }
+        }
+        for (var k = 0; k < results[0].Count; k++)
+        {
+            for (var i = 0; i < results[0][k].Length; i++)
+            {
+                var (a, b) = (results[0][k][i], results[1][k][i]);
+                Assert.True(Math.Abs(a - b) <= 1e-11 + 1e-9 * Math.Abs(b),
+                    $"{what} {c} steps={steps} batch={batch} packed={lengths is not null} tensor {k} element {i}: fast {a}, reference {b}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Small batches at 4 threads: row groups of two to five rows (batch 8: two groups of 4; batch 17: 5, 5, 5 and 2),
+    /// which run the few-row kernel and the micro-kernel on partial tiles, match the reference in inference and training.
+    /// </summary>
+    [Theory]
+    [InlineData("LSTM", 8, false)]
+    [InlineData("LSTM", 17, false)]
+    [InlineData("GRU", 11, false)]
+    [InlineData("RNN_TANH", 9, false)]
+    [InlineData("LSTM", 10, true)]
+    [InlineData("GRU", 17, true)]
+    public void SmallRowGroups_MatchTheReferencePath(string mode, int batch, bool training)
+    {
+        var saved = Parallelism.MaxThreads;
+        Parallelism.MaxThreads = 4;
+        try
+        {
+            var c = new RecurrentLayerTests.Config(mode, 16, 64, 2, true, false, false, 0);
+            var lengths = batch % 2 == 1 ? Enumerable.Range(0, batch).Select(i => 40 - (i * 2)).ToArray() : null;
+            AssertMatchesReference(c, 40, batch, lengths, training, batch, mode);
         }
         finally
         {
