@@ -47,6 +47,27 @@ public class PackedWeightsTests
         }
     }
 
+    private static Tensor Param(RNNBase m, string name) => m.NamedParameters().Single(p => p.Name == name).Parameter;
+
+    /// <summary>
+    /// On a module with packed weights whose inference output is <paramref name="packed"/>: after <paramref name="edit"/>
+    /// (in place, under NoGrad) inference still gives <paramref name="packed"/> (it reads the packed copies); after
+    /// PackWeights it gives something else, which per-call packing (UnpackWeights) confirms bit for bit.
+    /// </summary>
+    private static void AssertEditSeenOnlyAfterRepacking(RNNBase m, Tensor x, double[][] packed, Action edit)
+    {
+        using (new NoGrad())
+        {
+            edit();
+        }
+        AssertSameBits(packed, Infer(m, x));
+        m.PackWeights();
+        var repacked = Infer(m, x);
+        Assert.NotEqual(packed[0], repacked[0]);
+        m.UnpackWeights();
+        AssertSameBits(repacked, Infer(m, x));
+    }
+
     /// <summary>Batch 3 at T = 100 packs W_ih (the projection runs in chunks) and W_hh; batch 64 runs row groups.</summary>
     [Theory]
     [InlineData("lstm", 100, 3, 1, false, 0, false)]
@@ -85,17 +106,11 @@ public class PackedWeightsTests
         var x = Tensor.Randn([100, batch, 16], DType.Float32, new Generator(2));
         var before = Infer(m, x);
         m.PackWeights();
-        using (new NoGrad())
+        AssertEditSeenOnlyAfterRepacking(m, x, before, () =>
         {
-            m.NamedParameters().Single(p => p.Name == "weight_hh_l0").Parameter.Copy_(Tensor.Randn([128, 32], DType.Float32, new Generator(3)));
-            m.NamedParameters().Single(p => p.Name == "weight_ih_l0").Parameter.Copy_(Tensor.Randn([128, 16], DType.Float32, new Generator(4)));
-        }
-        AssertSameBits(before, Infer(m, x));
-        m.PackWeights();
-        var after = Infer(m, x);
-        Assert.NotEqual(before[0], after[0]);
-        m.UnpackWeights();
-        AssertSameBits(after, Infer(m, x));
+            Param(m, "weight_hh_l0").Copy_(Tensor.Randn([128, 32], DType.Float32, new Generator(3)));
+            Param(m, "weight_ih_l0").Copy_(Tensor.Randn([128, 16], DType.Float32, new Generator(4)));
+        });
     }
 
     /// <summary>
@@ -121,17 +136,11 @@ public class PackedWeightsTests
             m.PackWeights();
             AssertSameBits(perCall, Infer(m, x));
             AssertSameBits(perCall, Infer(m, x));
-            using (new NoGrad())
+            AssertEditSeenOnlyAfterRepacking(m, x, perCall, () =>
             {
-                var whh = m.NamedParameters().Single(p => p.Name == "weight_hh_l0").Parameter;
+                var whh = Param(m, "weight_hh_l0");
                 whh.Copy_(whh.Mul(Tensor.Full(whh.ShapeArray, 0.5, DType.Float32)));
-            }
-            AssertSameBits(perCall, Infer(m, x));
-            m.PackWeights();
-            var edited = Infer(m, x);
-            Assert.NotEqual(perCall[0], edited[0]);
-            m.UnpackWeights();
-            AssertSameBits(edited, Infer(m, x));
+            });
         }
         finally
         {

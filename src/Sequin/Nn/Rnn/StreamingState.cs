@@ -1,4 +1,3 @@
-using Sequin.Kernels;
 using Sequin.Tensors;
 
 namespace Sequin.Nn;
