@@ -102,7 +102,7 @@ internal static class LayerQuick
     }
 
     /// <summary>
-    /// SEQUIN_AB: <c>NAME=A,B</c> times two values of a tunable (KC, CHUNK, UNITSPLIT, or PACK: 1 = the module's
+    /// SEQUIN_AB: <c>NAME=A,B</c> times two values of a tunable (KC, CHUNK, UNITSPLIT, STEER: 1 = worker wake-ups steered off the caller's CPU by <see cref="WakePlacement"/>, or PACK: 1 = the module's
     /// weights packed once by <see cref="RNNBase.PackWeights"/>, 0 = packed per call) in alternating calls of one
     /// process; <c>AA</c> changes nothing (a check of the harness itself). Returns the switch, or null when unset.
     /// </summary>
@@ -128,7 +128,8 @@ internal static class LayerQuick
             "CHUNK" => sideB => FusedRecurrentLayer.ChunkRows = sideB ? b : a,
             "UNITSPLIT" => sideB => FusedRecurrentLayer.UnitSplitMaxBatch = sideB ? b : a,
             "PACK" => sideB => SetPacked(module, (sideB ? b : a) != 0),
-            _ => throw new ArgumentException($"SEQUIN_AB: unknown tunable '{parts[0]}' (KC, CHUNK, UNITSPLIT or PACK)."),
+            "STEER" => sideB => WakePlacement.Enabled = (sideB ? b : a) != 0,
+            _ => throw new ArgumentException($"SEQUIN_AB: unknown tunable '{parts[0]}' (KC, CHUNK, UNITSPLIT, PACK or STEER)."),
         };
     }
 

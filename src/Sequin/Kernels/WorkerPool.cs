@@ -24,6 +24,8 @@ internal abstract class PoolWork
 /// claimed by a compare-and-swap that raises its slot to the job's generation. Slots only grow, so a worker that
 /// wakes late (holding an older generation) finds every part of its job already claimed and can never run a part of
 /// a newer job under an older job's description.
+/// On Linux, a worker woken from its blocked state is steered off the caller's CPU (<see cref="WakePlacement"/>): on a
+/// virtual machine the kernel otherwise queued it behind the caller, and a short job ran on one thread.
 /// </remarks>
 internal static class WorkerPool
 {
@@ -44,6 +46,9 @@ internal static class WorkerPool
 
     // s_claims[p] = the newest generation whose part p has been claimed (grown by the caller, old values copied).
     private static long[] s_claims = new long[8];
+
+    // s_slots[w − 1] = worker w's placement state (see WakePlacement), grown under GrowLock.
+    private static WakePlacement.Slot?[] s_slots = new WakePlacement.Slot?[4];
 
     /// <summary>Number of worker threads started so far (the caller is not counted).</summary>
     internal static int Workers => Volatile.Read(ref s_workers);
@@ -84,6 +89,7 @@ internal static class WorkerPool
             var sleeping = Volatile.Read(ref s_sleeping);
             if (sleeping > 0 && helpers > 0)
             {
+                WakePlacement.SteerSleepers(Volatile.Read(ref s_slots));
                 Wake.Release(Math.Min(sleeping, helpers));
             }
             Drain(generation, parts, 0);
@@ -167,7 +173,15 @@ internal static class WorkerPool
             while (s_workers < wanted)
             {
                 var index = s_workers + 1;
-                var thread = new Thread(() => WorkerLoop(index))
+                var slot = new WakePlacement.Slot();
+                if (s_slots.Length < index)
+                {
+                    var grown = new WakePlacement.Slot?[s_slots.Length * 2];
+                    s_slots.CopyTo(grown, 0);
+                    Volatile.Write(ref s_slots, grown);
+                }
+                s_slots[index - 1] = slot;
+                var thread = new Thread(() => WorkerLoop(index, slot))
                 {
                     IsBackground = true,
                     Name = $"Sequin worker {s_workers + 1}",
@@ -178,8 +192,12 @@ internal static class WorkerPool
         }
     }
 
-    private static void WorkerLoop(int self)
+    /// <summary>Worker threads' slots, for tests (null entries: not started).</summary>
+    internal static WakePlacement.Slot?[] Slots => Volatile.Read(ref s_slots);
+
+    private static void WorkerLoop(int self, WakePlacement.Slot slot)
     {
+        WakePlacement.Register(slot);
         var seen = Volatile.Read(ref s_state) >> 32;
         while (true)
         {
@@ -190,12 +208,17 @@ internal static class WorkerPool
             {
                 if ((++spins & 63) == 0 && Stopwatch.GetTimestamp() - start > SpinTicks)
                 {
+                    // A steered wake-up that raced with the previous job's end leaves the narrowed set until here.
+                    WakePlacement.RestoreIfSteered(slot);
+                    Volatile.Write(ref slot.Sleeping, 1);
                     Interlocked.Increment(ref s_sleeping);
                     if ((Volatile.Read(ref s_state) >> 32) == seen)
                     {
                         Wake.Wait();
                     }
                     Interlocked.Decrement(ref s_sleeping);
+                    Volatile.Write(ref slot.Sleeping, 0);
+                    WakePlacement.RestoreIfSteered(slot);
                     start = Stopwatch.GetTimestamp();
                 }
                 else

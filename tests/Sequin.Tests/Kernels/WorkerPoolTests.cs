@@ -116,4 +116,92 @@ public class WorkerPoolTests
         WorkerPool.Run(work, 3);
         Assert.All(work.Hits, h => Assert.Equal(1, h));
     }
+
+    /// <summary>Part 0 (the caller's) waits for part 1 to run elsewhere; part 1 records its thread and CPU set.</summary>
+    private sealed class AffinityProbeWork : PoolWork
+    {
+        private int _done;
+
+        public int Part1Thread { get; private set; }
+
+        public ulong[]? Part1Affinity { get; private set; }
+
+        public override void Execute(int part)
+        {
+            if (part == 1)
+            {
+                Part1Thread = Environment.CurrentManagedThreadId;
+                Part1Affinity = WakePlacement.CurrentAffinity(0);
+                Volatile.Write(ref _done, 1);
+                return;
+            }
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            while (Volatile.Read(ref _done) == 0 && sw.ElapsedMilliseconds < 200)
+            {
+                Thread.SpinWait(20);
+            }
+        }
+    }
+
+    [Fact]
+    public void AWorkerWokenFromSleep_IsSteered_AndRunsItsPartWithItsOwnCpuSetBack()
+    {
+        var home = WakePlacement.CurrentAffinity(0);
+        if (home is null)
+        {
+            Assert.False(OperatingSystem.IsLinux(), "wake placement turned itself off on Linux: a libc call failed");
+            return;
+        }
+        var cpus = home.Sum(w => System.Numerics.BitOperations.PopCount(w));
+        var saved = Parallelism.MaxThreads;
+        try
+        {
+            Parallelism.MaxThreads = 2;
+            WorkerPool.Run(new CountingWork(2), 2); // a worker exists
+            var steeredBefore = WakePlacement.SteeredWakeups;
+            AffinityProbeWork? probe = null;
+            // Other test classes use the pool too and may keep the worker awake: retry until a job finds it asleep.
+            for (var attempt = 0; attempt < 50 && WakePlacement.SteeredWakeups == steeredBefore; attempt++)
+            {
+                Thread.Sleep(10); // past the worker's 200 µs spin: it blocks
+                probe = new AffinityProbeWork();
+                WorkerPool.Run(probe, 2);
+            }
+            if (cpus < 2)
+            {
+                // Only the caller's CPU: steering would leave the worker nowhere to run, so it is not done.
+                Assert.Equal(steeredBefore, WakePlacement.SteeredWakeups);
+                return;
+            }
+            Assert.True(WakePlacement.SteeredWakeups > steeredBefore, "no wake-up was steered in 50 jobs after 10 ms idle");
+            // The worker that ran part 1 had restored its own CPU set (the process's, as this thread's) before it ran.
+            Assert.NotNull(probe);
+            Assert.NotEqual(Environment.CurrentManagedThreadId, probe.Part1Thread);
+            Assert.Equal(home, probe.Part1Affinity);
+        }
+        finally
+        {
+            Parallelism.MaxThreads = saved;
+        }
+    }
+
+    [Fact]
+    public void Without_RemovesOneCpu_AndRefusesToLeaveNone()
+    {
+        var home = new ulong[WakePlacement.MaskWords];
+        home[0] = 0b1011;
+        home[2] = 1UL << 63; // CPU 191
+        var result = new ulong[WakePlacement.MaskWords];
+        Assert.True(WakePlacement.Without(home, 1, result));
+        Assert.Equal(0b1001UL, result[0]);
+        Assert.Equal(1UL << 63, result[2]);
+        Assert.Equal(0b1011UL, home[0]);
+        Assert.True(WakePlacement.Without(home, 191, result));
+        Assert.Equal(0UL, result[2]);
+        Assert.True(WakePlacement.Without(home, 2, result)); // a CPU outside the set changes nothing
+        Assert.Equal(home, result);
+        var single = new ulong[WakePlacement.MaskWords];
+        single[1] = 1UL << 5; // CPU 69 alone
+        Assert.False(WakePlacement.Without(single, 69, result));
+    }
 }
