@@ -11,7 +11,7 @@ namespace Sequin.Benchmarks;
 /// `layer MODE INPUT HIDDEN STEPS BATCH [THREADS]`: Stopwatch median of a NoGrad forward alone (for tuning, not for
 /// reports). Environment: SEQUIN_REPS (calls, default 30), SEQUIN_PAUSE_MS (idle pause before each call, as compare
 /// has), SEQUIN_TRACE (per-call allocation and page faults),
-/// SEQUIN_CHUNK / SEQUIN_KC / SEQUIN_UNITSPLIT_MAXBATCH (tunables), SEQUIN_AB (two values of a tunable in
+/// SEQUIN_CHUNK / SEQUIN_KC / SEQUIN_UNITSPLIT_MAXBATCH (tunables), SEQUIN_PACK=1 (weights packed once, as compare runs them), SEQUIN_AB (two values of a tunable in
 /// alternating calls, see <see cref="AbSwitch"/>).
 /// </summary>
 internal static class LayerQuick
@@ -53,6 +53,10 @@ internal static class LayerQuick
         }
         RNNBase m = mode == "gru" ? new GRU(input, hidden) : new LSTM(input, hidden);
         var x = Tensor.Randn([steps, batch, input]);
+        if (Environment.GetEnvironmentVariable("SEQUIN_PACK") == "1")
+        {
+            m.PackWeights(); // as compare runs the layers
+        }
         if (args.Length > 7 && args[7] == "train")
         {
             Train(m, x);
