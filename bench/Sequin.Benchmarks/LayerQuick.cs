@@ -10,7 +10,7 @@ namespace Sequin.Benchmarks;
 /// <summary>
 /// `layer MODE INPUT HIDDEN STEPS BATCH [THREADS]`: Stopwatch median of a NoGrad forward alone (for tuning, not for
 /// reports). Environment: SEQUIN_REPS (calls, default 30), SEQUIN_PAUSE_MS (idle pause before each call, as compare
-/// has), SEQUIN_TRACE (per-call allocation and page faults),
+/// has), SEQUIN_TRACE (per-call allocation and page faults; in `train` mode also GCs and GC pauses per step),
 /// SEQUIN_CHUNK / SEQUIN_KC / SEQUIN_UNITSPLIT_MAXBATCH (tunables), SEQUIN_PACK=1 (weights packed once, as compare runs them), SEQUIN_AB (two values of a tunable in
 /// alternating calls, see <see cref="AbSwitch"/>).
 /// </summary>
@@ -170,11 +170,20 @@ internal static class LayerQuick
         for (var i = 0; i < 12; i++)
         {
             m.ZeroGrad();
+            var faults = MinorFaults();
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
+            var gen0 = GC.CollectionCount(0);
+            var gen2 = GC.CollectionCount(2);
+            var pause = GC.GetTotalPauseDuration();
             var sw = Stopwatch.StartNew();
             var y = m is LSTM l ? l.Forward(x).Output : ((GRU)m).Forward(x).Output;
             var f = sw.Elapsed.TotalMilliseconds;
             sw.Restart();
             y.Sum().Backward();
+            if (Environment.GetEnvironmentVariable("SEQUIN_TRACE") is not null)
+            {
+                Console.WriteLine($"  step {i}: {f:F1} + {sw.Elapsed.TotalMilliseconds:F1} ms, allocated {(GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1e6:F1} MB, page faults {MinorFaults() - faults}, gen0 GCs {GC.CollectionCount(0) - gen0}, gen2 {GC.CollectionCount(2) - gen2}, GC pauses {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds:F1} ms");
+            }
             if (i >= 2)
             {
                 fwd.Add(f);
