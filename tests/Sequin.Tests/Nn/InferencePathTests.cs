@@ -263,6 +263,67 @@ public class InferencePathTests
     }
 
     /// <summary>
+    /// Beyond one sequence the unit split is chosen only where it has more than two parts and row groups of four rows
+    /// would get no more threads (the 16-core measurements in its documentation); with two threads nothing changes.
+    /// </summary>
+    [Theory]
+    [InlineData(64, 2, 2, false)]  // two cores, batch 64: row groups, as measured on the 2-core VM
+    [InlineData(4, 2, 2, false)]   // two parts never switch
+    [InlineData(16, 8, 16, true)]  // 4 row groups against 8 parts
+    [InlineData(32, 8, 16, true)]  // 8 against 8
+    [InlineData(64, 8, 16, false)] // 16 row groups against 8 parts
+    [InlineData(64, 8, 8, true)]
+    [InlineData(64, 4, 4, true)]
+    [InlineData(64, 4, 16, false)]
+    public void UnitSplit_BeyondOneSequence_OnlyWhereRowGroupsGetNoMoreThreads(int batch, int parts, int threads, bool expected)
+        => Assert.Equal(expected, FusedRecurrentLayer.UnitSplitBeatsRowGroups(batch, parts, threads));
+
+    /// <summary>
+    /// A batch the many-thread rule sends to the unit split (batch 12 on 4 threads: 4 parts of 64 units against 3 row
+    /// groups), with UnitSplitMaxBatch at its default of 1, gives the reference path's numbers, padded and packed.
+    /// </summary>
+    [Theory]
+    [InlineData("LSTM", false)]
+    [InlineData("GRU", true)]
+    public void UnitSplit_ForABatchOnManyThreads_MatchesTheReferencePath(string mode, bool packed)
+    {
+        var (threads, minElements) = (Parallelism.MaxThreads, FusedRecurrentLayer.UnitSplitMinElements);
+        Parallelism.MaxThreads = 4;
+        FusedRecurrentLayer.UnitSplitMinElements = 0;
+        try
+        {
+            Assert.Equal(1, FusedRecurrentLayer.UnitSplitMaxBatch);
+            Assert.True(FusedRecurrentLayer.UnitSplitBeatsRowGroups(12, 4, 4));
+            var c = new RecurrentLayerTests.Config(mode, 5, 256, 1, true, false, false, 0);
+            var results = new List<double[]>[2];
+            for (var pass = 0; pass < 2; pass++)
+            {
+                var m = c.Build(DType.Float64, 21);
+                m.UseReferenceImplementation = pass == 1;
+                var g = new Generator(22);
+                var x = Tensor.Randn([19, 12, 5], DType.Float64, g);
+                var h0 = Tensor.Randn([1, 12, 256], DType.Float64, g);
+                var c0 = mode == "LSTM" ? Tensor.Randn([1, 12, 256], DType.Float64, g) : null;
+                using var _ = new NoGrad();
+                int[]? lengths = packed ? [19, 3, 19, 7, 1, 12, 19, 5, 8, 19, 2, 11] : null;
+                results[pass] = Forward(m, c, x, lengths, h0, c0);
+            }
+            for (var k = 0; k < results[0].Count; k++)
+            {
+                for (var i = 0; i < results[0][k].Length; i++)
+                {
+                    var (a, b) = (results[0][k][i], results[1][k][i]);
+                    Assert.True(Math.Abs(a - b) <= 1e-11 + 1e-9 * Math.Abs(b), $"{mode} packed={packed} tensor {k} element {i}: fast {a}, reference {b}");
+                }
+            }
+        }
+        finally
+        {
+            (Parallelism.MaxThreads, FusedRecurrentLayer.UnitSplitMinElements) = (threads, minElements);
+        }
+    }
+
+    /// <summary>
     /// Under NoGrad nothing is kept for backward: after warm-up a forward allocates about its outputs only, far less than
     /// the activations training saves (gates alone are 4·hidden values per row).
     /// </summary>
