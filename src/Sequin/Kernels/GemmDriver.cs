@@ -80,20 +80,51 @@ internal static unsafe class GemmDriver<T>
         var mr = TileRows(isa);
         var nr = 2 * lanes;
         var small = UseSmallM(m, transB, lanes);
-        // Split rows when there are more row tiles than column tiles; the small-M path always splits columns.
-        var splitM = !small && (m + mr - 1) / mr >= (n + nr - 1) / nr;
-        var unit = splitM ? mr : small ? 4 * lanes : nr;
-        var dim = splitM ? m : n;
-        var units = (dim + unit - 1) / unit;
-        var parts = Math.Min(threads, units);
-        if (parts <= 1)
+        var rowTiles = (m + mr - 1) / mr;
+        var colUnit = small ? 4 * lanes : nr;
+        var colTiles = (n + colUnit - 1) / colUnit;
+        var (gridM, gridN) = small ? (1, Math.Min(threads, colTiles)) : Grid(threads, rowTiles, colTiles, m, n, k);
+        if (gridM * gridN <= 1)
         {
             Serial(isa, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
-        var chunk = (units + parts - 1) / parts * unit;
-        parts = (dim + chunk - 1) / chunk;
-        RunParallel(isa, transA, transB, m, n, k, alpha, (nint)a, lda, (nint)b, ldb, beta, (nint)c, ldc, splitM, dim, chunk, parts);
+        var chunkM = (rowTiles + gridM - 1) / gridM * mr;
+        var chunkN = (colTiles + gridN - 1) / gridN * colUnit;
+        gridM = (m + chunkM - 1) / chunkM;
+        gridN = (n + chunkN - 1) / chunkN;
+        RunParallel(isa, transA, transB, m, n, k, alpha, (nint)a, lda, (nint)b, ldb, beta, (nint)c, ldc, chunkM, chunkN, gridM, gridN);
+    }
+
+    /// <summary>
+    /// The threads' grid over C, <c>gridM</c> row ranges × <c>gridN</c> column ranges. Each part packs the A rows and the
+    /// B columns of its own block, so a grid packs A <c>gridN</c> times and B <c>gridM</c> times over: the grid with the
+    /// fewest packed elements (<c>gridN·m·k + gridM·k·n</c>) wins, among those that use the most threads: with 16
+    /// threads a 1024³ product splits 4 × 4 and packs B 4 times instead of 16 (one row range per thread). Up to three
+    /// threads the split stays one-dimensional as before, rows when there are at least as many row tiles as column
+    /// tiles: the two-core measurements in the README were made with it.
+    /// </summary>
+    internal static (int GridM, int GridN) Grid(int threads, int rowTiles, int colTiles, int m, int n, int k)
+    {
+        if (threads <= 3)
+        {
+            return rowTiles >= colTiles ? (Math.Min(threads, rowTiles), 1) : (1, Math.Min(threads, colTiles));
+        }
+        var best = (GridM: 1, GridN: 1);
+        var bestUsed = 0;
+        var bestCost = double.MaxValue;
+        for (var gm = 1; gm <= Math.Min(threads, rowTiles); gm++)
+        {
+            var gn = Math.Min(threads / gm, colTiles);
+            var used = gm * gn;
+            var cost = ((double)gn * m * k) + ((double)gm * k * n);
+            // Ties on cost go to more row ranges, as the old rule split rows when row tiles ≥ column tiles.
+            if (used > bestUsed || (used == bestUsed && cost <= bestCost && !(cost == bestCost && gm < best.GridM)))
+            {
+                (best, bestUsed, bestCost) = ((gm, gn), used, cost);
+            }
+        }
+        return best;
     }
 
     /// <summary>Elements of <typeparamref name="T"/> per vector on <paramref name="isa"/> (1 for scalar code).</summary>
@@ -108,18 +139,19 @@ internal static unsafe class GemmDriver<T>
     internal static int TileRows(SimdLevel isa) => isa switch { SimdLevel.Avx512 => 8, SimdLevel.Avx2 => 6, _ => 4 };
 
     /// <summary>
-    /// Splits rows (<paramref name="splitM"/>) or columns into <paramref name="parts"/> ranges of <paramref name="chunk"/>
-    /// and runs them on <see cref="WorkerPool"/>. The work object is cached per thread, so nothing is allocated.
+    /// Splits C into a <paramref name="gridM"/> × <paramref name="gridN"/> grid of blocks of <paramref name="chunkM"/> rows
+    /// and <paramref name="chunkN"/> columns and runs one block per part on <see cref="WorkerPool"/>. The work object is
+    /// cached per thread, so nothing is allocated.
     /// </summary>
     private static void RunParallel(SimdLevel isa, bool transA, bool transB, int m, int n, int k, T alpha,
-        nint pa, int lda, nint pb, int ldb, T beta, nint pc, int ldc, bool splitM, int dim, int chunk, int parts)
+        nint pa, int lda, nint pb, int ldb, T beta, nint pc, int ldc, int chunkM, int chunkN, int gridM, int gridN)
     {
         var work = t_work ?? new SplitWork();
         t_work = null; // a nested call on this thread gets its own object
-        work.Set(isa, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, splitM, dim, chunk);
+        work.Set(isa, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, chunkM, chunkN, gridN);
         try
         {
-            WorkerPool.Run(work, parts);
+            WorkerPool.Run(work, gridM * gridN);
         }
         finally
         {
@@ -129,44 +161,37 @@ internal static unsafe class GemmDriver<T>
 
     [ThreadStatic] private static SplitWork? t_work;
 
-    /// <summary>One GEMM split into contiguous row or column ranges, one range per part.</summary>
+    /// <summary>One GEMM split into a grid of blocks of C, one block per part (row-major over the grid).</summary>
     private sealed class SplitWork : PoolWork
     {
         private SimdLevel isa;
-        private bool transA, transB, splitM;
-        private int m, n, k, lda, ldb, ldc, dim, chunk;
+        private bool transA, transB;
+        private int m, n, k, lda, ldb, ldc, chunkM, chunkN, gridN;
         private T alpha, beta;
         private nint pa, pb, pc;
 
         public void Set(SimdLevel isa, bool transA, bool transB, int m, int n, int k, T alpha,
-            nint pa, int lda, nint pb, int ldb, T beta, nint pc, int ldc, bool splitM, int dim, int chunk)
+            nint pa, int lda, nint pb, int ldb, T beta, nint pc, int ldc, int chunkM, int chunkN, int gridN)
         {
             (this.isa, this.transA, this.transB, this.m, this.n, this.k, this.alpha) = (isa, transA, transB, m, n, k, alpha);
             (this.pa, this.lda, this.pb, this.ldb, this.beta, this.pc, this.ldc) = (pa, lda, pb, ldb, beta, pc, ldc);
-            (this.splitM, this.dim, this.chunk) = (splitM, dim, chunk);
+            (this.chunkM, this.chunkN, this.gridN) = (chunkM, chunkN, gridN);
         }
 
         public override void Execute(int part)
         {
-            var start = part * chunk;
-            var len = Math.Min(chunk, dim - start);
-            if (len <= 0)
+            var i0 = part / gridN * chunkM;
+            var j0 = part % gridN * chunkN;
+            var rows = Math.Min(chunkM, m - i0);
+            var cols = Math.Min(chunkN, n - j0);
+            if (rows <= 0 || cols <= 0)
             {
                 return;
             }
             var a0 = (T*)pa;
             var b0 = (T*)pb;
-            var c0 = (T*)pc;
-            if (splitM)
-            {
-                Serial(isa, transA, transB, len, n, k, alpha, transA ? a0 + start : a0 + ((nint)start * lda), lda,
-                    b0, ldb, beta, c0 + ((nint)start * ldc), ldc);
-            }
-            else
-            {
-                Serial(isa, transA, transB, m, len, k, alpha, a0, lda,
-                    transB ? b0 + ((nint)start * ldb) : b0 + start, ldb, beta, c0 + start, ldc);
-            }
+            Serial(isa, transA, transB, rows, cols, k, alpha, transA ? a0 + i0 : a0 + ((nint)i0 * lda), lda,
+                transB ? b0 + ((nint)j0 * ldb) : b0 + j0, ldb, beta, (T*)pc + ((nint)i0 * ldc) + j0, ldc);
         }
     }
 

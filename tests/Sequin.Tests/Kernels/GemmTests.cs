@@ -132,6 +132,60 @@ public class GemmTests
         }
     }
 
+    /// <summary>
+    /// From four threads a large product splits C into a grid of blocks; every thread count gives exactly the
+    /// single-threaded numbers (each element is the same micro-kernel sum over the same depth blocks), for all four
+    /// transposition cases, odd sizes, beta ≠ 0, and the small-M path.
+    /// </summary>
+    [Theory]
+    [InlineData(4)]
+    [InlineData(7)]
+    [InlineData(16)]
+    public void GridSplit_EqualsSingleThreadExactly(int threads)
+    {
+        var rng = new Random(40 + threads);
+        var saved = Parallelism.MaxThreads;
+        try
+        {
+            foreach (var (m, n, k) in new[] { (1024, 1024, 64), (333, 517, 129), (3, 4100, 300), (2050, 40, 70), (130, 1030, 200) })
+            {
+                foreach (var (transA, transB) in new[] { (false, false), (false, true), (true, false), (true, true) })
+                {
+                    var a = Random<float>(rng, m * k);
+                    var b = Random<float>(rng, k * n);
+                    var c0 = Random<float>(rng, m * n);
+                    var (lda, ldb) = (transA ? m : k, transB ? k : n);
+                    var one = (float[])c0.Clone();
+                    var many = (float[])c0.Clone();
+                    Parallelism.MaxThreads = 1;
+                    Gemm.Sgemm(transA, transB, m, n, k, 1.5f, a, lda, b, ldb, 0.5f, one, n);
+                    Parallelism.MaxThreads = threads;
+                    Gemm.Sgemm(transA, transB, m, n, k, 1.5f, a, lda, b, ldb, 0.5f, many, n);
+                    Assert.True(one.AsSpan().SequenceEqual(many), $"{m}×{n}×{k} transA={transA} transB={transB} on {threads} threads differs from one thread");
+                }
+            }
+        }
+        finally
+        {
+            Parallelism.MaxThreads = saved;
+        }
+    }
+
+    /// <summary>The grid packs least: 4 × 4 for a square product on 16 threads, mostly rows for a tall one, columns for a wide one; up to three threads the old one-dimensional rule.</summary>
+    [Fact]
+    public void Grid_PacksTheLeast_AndKeepsTheOldRuleUpToThreeThreads()
+    {
+        Assert.Equal((4, 4), GemmDriver<float>.Grid(16, 128, 32, 1024, 1024, 1024));
+        // 6400 × 2048 × 256 packs 2·m·k + 8·k·n = 7.5 M elements as 8 × 2, against 10.0 M as 16 × 1 and 8.7 M as 4 × 4.
+        Assert.Equal((8, 2), GemmDriver<float>.Grid(16, 800, 64, 6400, 2048, 256));
+        Assert.Equal((1, 16), GemmDriver<float>.Grid(16, 8, 64, 64, 2048, 512));
+        Assert.Equal((2, 1), GemmDriver<float>.Grid(2, 128, 32, 1024, 1024, 1024));
+        Assert.Equal((1, 2), GemmDriver<float>.Grid(2, 8, 64, 64, 2048, 512));
+        Assert.Equal((3, 1), GemmDriver<float>.Grid(3, 64, 32, 512, 1024, 64)); // old rule: row tiles ≥ column tiles
+        var (gm, gn) = GemmDriver<float>.Grid(7, 100, 100, 800, 3200, 100);
+        Assert.True(gm * gn <= 7 && gm * gn >= 6, $"7 threads used as {gm} × {gn}");
+    }
+
     /// <summary>The same packed B multiplies several A's, and the threaded split equals the single-threaded result exactly.</summary>
     [Fact]
     public void Prepacked_ReusedAcrossProducts_AndThreadCountDoesNotChangeTheNumbers()
