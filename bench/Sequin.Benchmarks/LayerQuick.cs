@@ -106,7 +106,7 @@ internal static class LayerQuick
     }
 
     /// <summary>
-    /// SEQUIN_AB: <c>NAME=A,B</c> times two values of a tunable (KC, CHUNK, UNITSPLIT, STEER: 1 = worker wake-ups steered off the caller's CPU by <see cref="WakePlacement"/>, or PACK: 1 = the module's
+    /// SEQUIN_AB: <c>NAME=A,B</c> times two values of a tunable (KC, CHUNK, UNITSPLIT, MINUNITS (fewest hidden units per unit-split part), STEER: 1 = worker wake-ups steered off the caller's CPU by <see cref="WakePlacement"/>, or PACK: 1 = the module's
     /// weights packed once by <see cref="RNNBase.PackWeights"/>, 0 = packed per call) in alternating calls of one
     /// process; <c>AA</c> changes nothing (a check of the harness itself). Returns the switch, or null when unset.
     /// </summary>
@@ -132,8 +132,9 @@ internal static class LayerQuick
             "CHUNK" => sideB => FusedRecurrentLayer.ChunkRows = sideB ? b : a,
             "UNITSPLIT" => sideB => FusedRecurrentLayer.UnitSplitMaxBatch = sideB ? b : a,
             "PACK" => sideB => SetPacked(module, (sideB ? b : a) != 0),
+            "MINUNITS" => sideB => FusedRecurrentLayer.MinUnitsPerPart = sideB ? b : a,
             "STEER" => sideB => WakePlacement.Enabled = (sideB ? b : a) != 0,
-            _ => throw new ArgumentException($"SEQUIN_AB: unknown tunable '{parts[0]}' (KC, CHUNK, UNITSPLIT, PACK or STEER)."),
+            _ => throw new ArgumentException($"SEQUIN_AB: unknown tunable '{parts[0]}' (KC, CHUNK, UNITSPLIT, MINUNITS, PACK or STEER)."),
         };
     }
 

@@ -35,8 +35,8 @@ internal static partial class FusedRecurrentLayer
     internal static bool UnitSplitBeatsRowGroups(int batch, int parts, int threads)
         => parts > 2 && parts >= Math.Max(1, Math.Min(batch / MinGroupRows, threads));
 
-    /// <summary>Fewest hidden units per thread in a unit split.</summary>
-    private const int MinUnitsPerPart = 64;
+    /// <summary>Fewest hidden units per thread in a unit split (a tunable for A/B timing).</summary>
+    internal static int MinUnitsPerPart = 64;
 
     private sealed partial class Runner<T>
     {
