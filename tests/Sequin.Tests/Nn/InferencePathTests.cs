@@ -246,14 +246,7 @@ public class InferencePathTests
                     results[pass] = Forward(m, c, x, lengths, h0, c0);
                 }
             }
-            for (var k = 0; k < results[0].Count; k++)
-            {
-                for (var i = 0; i < results[0][k].Length; i++)
-                {
-                    var (a, b) = (results[0][k][i], results[1][k][i]);
-                    Assert.True(Math.Abs(a - b) <= 1e-11 + 1e-9 * Math.Abs(b), $"{mode} bias={bias} batch={batch} packed={packed} tensor {k} element {i}: fast {a}, reference {b}");
-                }
-            }
+            AssertFastMatchesReference(results[0], results[1], $"{mode} bias={bias} batch={batch} packed={packed}");
         }
         finally
         {
@@ -308,14 +301,7 @@ public class InferencePathTests
                 int[]? lengths = packed ? [19, 3, 19, 7, 1, 12, 19, 5, 8, 19, 2, 11] : null;
                 results[pass] = Forward(m, c, x, lengths, h0, c0);
             }
-            for (var k = 0; k < results[0].Count; k++)
-            {
-                for (var i = 0; i < results[0][k].Length; i++)
-                {
-                    var (a, b) = (results[0][k][i], results[1][k][i]);
-                    Assert.True(Math.Abs(a - b) <= 1e-11 + 1e-9 * Math.Abs(b), $"{mode} packed={packed} tensor {k} element {i}: fast {a}, reference {b}");
-                }
-            }
+            AssertFastMatchesReference(results[0], results[1], $"{mode} packed={packed}");
         }
         finally
         {
@@ -340,6 +326,19 @@ public class InferencePathTests
         var outputBytes = (long)(o.Numel + hn.Numel + cn.Numel) * sizeof(float);
         var savedBytes = 100L * 64 * 4 * 128 * sizeof(float); // the gates training would keep
         Assert.True(allocated < outputBytes + (savedBytes / 8), $"allocated {allocated} bytes; outputs are {outputBytes}, training's gates alone {savedBytes}");
+    }
+
+    /// <summary>Every element of the fast path's tensors within 1e-11 + 1e-9·|reference| of the reference path's (float64).</summary>
+    private static void AssertFastMatchesReference(List<double[]> fast, List<double[]> reference, string label)
+    {
+        for (var k = 0; k < fast.Count; k++)
+        {
+            for (var i = 0; i < fast[k].Length; i++)
+            {
+                var (a, b) = (fast[k][i], reference[k][i]);
+                Assert.True(Math.Abs(a - b) <= 1e-11 + 1e-9 * Math.Abs(b), $"{label} tensor {k} element {i}: fast {a}, reference {b}");
+            }
+        }
     }
 
     /// <summary>A pool job whose part 0 runs an action (part 1 does nothing): a call made inside it is nested.</summary>
