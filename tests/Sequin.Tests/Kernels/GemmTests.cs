@@ -1,5 +1,6 @@
 using System.Numerics;
 using Sequin.Kernels;
+using Sequin.Tests.Nn;
 
 namespace Sequin.Tests.Kernels;
 
@@ -7,6 +8,7 @@ namespace Sequin.Tests.Kernels;
 /// The fast GEMM against <see cref="Gemm.Reference{T}"/>-style exact sums, on every instruction-set path
 /// this machine has (AVX-512, AVX2 and scalar are forced with <see cref="Simd.Limit"/>).
 /// </summary>
+[Collection(InferencePathTests.KernelSettings)] // sets Parallelism.MaxThreads, which every kernel call reads
 public class GemmTests
 {
     public static TheoryData<int, bool, bool> PathsAndTransposes()
@@ -140,7 +142,7 @@ public class GemmTests
     [Theory]
     [InlineData(4)]
     [InlineData(7)]
-    [InlineData(16)]
+    [InlineData(9)]
     public void GridSplit_EqualsSingleThreadExactly(int threads)
     {
         var rng = new Random(40 + threads);

@@ -1,8 +1,10 @@
 using Sequin.Kernels;
+using Sequin.Tests.Nn;
 
 namespace Sequin.Tests.Kernels;
 
 /// <summary>The kernels' persistent thread pool: every part runs exactly once, nesting and concurrent callers degrade to serial, errors surface.</summary>
+[Collection(InferencePathTests.KernelSettings)] // sets Parallelism.MaxThreads, which every kernel call reads
 public class WorkerPoolTests
 {
     private sealed class CountingWork(int parts) : PoolWork
@@ -35,7 +37,7 @@ public class WorkerPoolTests
             WorkerPool.Run(work, parts);
             Assert.All(work.Hits, h => Assert.Equal(1, h));
         }
-        // Parts beyond Parallelism.MaxThreads are claimed in turn, not given a thread each (tests set at most 4 threads).
+        // Parts beyond Parallelism.MaxThreads are claimed in turn, not given a thread each (tests set at most 9 threads, so at most 8 workers).
         Assert.True(WorkerPool.Workers < 16, $"{WorkerPool.Workers} workers started for jobs of up to 308 parts");
     }
 

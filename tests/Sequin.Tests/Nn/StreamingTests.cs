@@ -6,6 +6,7 @@ using Sequin.Tensors;
 namespace Sequin.Tests.Nn;
 
 /// <summary>Step-by-step streaming must reproduce Forward on the whole sequence, state included, without allocating.</summary>
+[Collection(InferencePathTests.KernelSettings)] // sets Parallelism.MaxThreads, which every kernel call reads
 public class StreamingTests
 {
     private static void AssertClose(float[] expected, float[] actual, string what)
