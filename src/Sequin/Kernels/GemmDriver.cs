@@ -118,8 +118,8 @@ internal static unsafe class GemmDriver<T>
             var gn = Math.Min(threads / gm, colTiles);
             var used = gm * gn;
             var cost = ((double)gn * m * k) + ((double)gm * k * n);
-            // Ties on cost go to more row ranges, as the old rule split rows when row tiles ≥ column tiles.
-            if (used > bestUsed || (used == bestUsed && cost <= bestCost && !(cost == bestCost && gm < best.GridM)))
+            // gm only grows, so "<=" hands a tie on cost to more row ranges, as the old rule split rows when row tiles ≥ column tiles.
+            if (used > bestUsed || (used == bestUsed && cost <= bestCost))
             {
                 (best, bestUsed, bestCost) = ((gm, gn), used, cost);
             }

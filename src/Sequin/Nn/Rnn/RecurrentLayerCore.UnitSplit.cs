@@ -17,7 +17,8 @@ internal static partial class FusedRecurrentLayer
     /// Largest batch that runs as a unit split. The split handles any batch (tests run it at 6, packed), but measured
     /// against the alternatives it only wins at one sequence: at batch 4–24 it was on par with splitting the product,
     /// and at batch 64 (LSTM/GRU 512) 25–35% slower than independent row groups; with one packed matrix per part and
-    /// the segments GC, on par with them at batch 64 (LSTM medians 66-73 vs 63-77 ms, best 58-61 vs 59-64).
+    /// the segments GC, on par with them at batch 64 (LSTM medians 66-73 vs 63-77 ms, best 58-61 vs 59-64). Those were
+    /// two-core measurements; with more threads <see cref="UnitSplitBeatsRowGroups"/> also sends larger batches to it.
     /// </summary>
     internal static int UnitSplitMaxBatch = 1;
 
