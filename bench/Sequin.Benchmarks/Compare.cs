@@ -78,6 +78,11 @@ internal static class Compare
         var machine = Machine();
         Console.WriteLine($"machine: {machine}");
         Console.WriteLine($"threads: {threads} (Sequin Parallelism.MaxThreads; ONNX Runtime IntraOpNumThreads, InterOpNumThreads = 1)");
+        var tunables = Tunables.FromEnvironment();
+        if (tunables.Length > 0)
+        {
+            Console.WriteLine($"tunables from the environment: {tunables}");
+        }
         var weights = packPerCall ? "packed per call" : "packed once (RNNBase.PackWeights)";
         Console.WriteLine($"Sequin full-sequence weights: {weights}");
         var results = new List<Result>();
@@ -128,6 +133,10 @@ internal static class Compare
             w.WriteString("machine", machine);
             w.WriteNumber("threads", threads);
             w.WriteString("sequin_weights", weights);
+            if (tunables.Length > 0)
+            {
+                w.WriteString("sequin_tunables", tunables);
+            }
             w.WriteStartArray("results");
             foreach (var r in results)
             {

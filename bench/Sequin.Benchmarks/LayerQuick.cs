@@ -11,7 +11,7 @@ namespace Sequin.Benchmarks;
 /// `layer MODE INPUT HIDDEN STEPS BATCH [THREADS]`: Stopwatch median of a NoGrad forward alone (for tuning, not for
 /// reports). Environment: SEQUIN_REPS (calls, default 30), SEQUIN_PAUSE_MS (idle pause before each call, as compare
 /// has), SEQUIN_TRACE (per-call allocation and page faults; in `train` mode also GCs and GC pauses per step),
-/// SEQUIN_CHUNK / SEQUIN_KC / SEQUIN_UNITSPLIT_MAXBATCH (tunables), SEQUIN_PACK=1 (weights packed once, as compare runs them), SEQUIN_AB (two values of a tunable in
+/// the tunables of <see cref="Tunables"/>, SEQUIN_PACK=1 (weights packed once, as compare runs them), SEQUIN_AB (two values of a tunable in
 /// alternating calls, see <see cref="AbSwitch"/>).
 /// </summary>
 internal static class LayerQuick
@@ -39,18 +39,7 @@ internal static class LayerQuick
         }
         int input = Arg(2, 256), hidden = Arg(3, 512), steps = Arg(4, 100), batch = Arg(5, 64);
         Parallelism.MaxThreads = Arg(6, 2);
-        if (Environment.GetEnvironmentVariable("SEQUIN_CHUNK") is { } cr)
-        {
-            FusedRecurrentLayer.ChunkRows = int.Parse(cr, CultureInfo.InvariantCulture);
-        }
-        if (Environment.GetEnvironmentVariable("SEQUIN_KC") is { } kc)
-        {
-            GemmDriver<float>.KC = int.Parse(kc, CultureInfo.InvariantCulture);
-        }
-        if (Environment.GetEnvironmentVariable("SEQUIN_UNITSPLIT_MAXBATCH") is { } us)
-        {
-            FusedRecurrentLayer.UnitSplitMaxBatch = int.Parse(us, CultureInfo.InvariantCulture);
-        }
+        Tunables.FromEnvironment();
         RNNBase m = mode == "gru" ? new GRU(input, hidden) : new LSTM(input, hidden);
         var x = Tensor.Randn([steps, batch, input]);
         if (Environment.GetEnvironmentVariable("SEQUIN_PACK") == "1")
@@ -106,7 +95,7 @@ internal static class LayerQuick
     }
 
     /// <summary>
-    /// SEQUIN_AB: <c>NAME=A,B</c> times two values of a tunable (KC, CHUNK, UNITSPLIT, MINUNITS (fewest hidden units per unit-split part), STEER: 1 = worker wake-ups steered off the caller's CPU by <see cref="WakePlacement"/>, or PACK: 1 = the module's
+    /// SEQUIN_AB: <c>NAME=A,B</c> times two values of a tunable (KC, CHUNK, UNITSPLIT, MINUNITS / MINUNITS1 (fewest hidden units per unit-split part, batch / one sequence), BLOCKS (most row blocks of a unit split), MINELEM (fewest W_hh elements for a unit split), STEER: 1 = worker wake-ups steered off the caller's CPU by <see cref="WakePlacement"/>, or PACK: 1 = the module's
     /// weights packed once by <see cref="RNNBase.PackWeights"/>, 0 = packed per call) in alternating calls of one
     /// process; <c>AA</c> changes nothing (a check of the harness itself). Returns the switch, or null when unset.
     /// </summary>
@@ -134,7 +123,11 @@ internal static class LayerQuick
             "PACK" => sideB => SetPacked(module, (sideB ? b : a) != 0),
             "MINUNITS" => sideB => FusedRecurrentLayer.MinUnitsPerPart = sideB ? b : a,
             "STEER" => sideB => WakePlacement.Enabled = (sideB ? b : a) != 0,
-            _ => throw new ArgumentException($"SEQUIN_AB: unknown tunable '{parts[0]}' (KC, CHUNK, UNITSPLIT, MINUNITS, PACK or STEER)."),
+            "BLOCKS" => sideB => FusedRecurrentLayer.MaxRowBlocks = sideB ? b : a,
+            "MINUNITS1" => sideB => FusedRecurrentLayer.MinUnitsPerPartOneSequence = sideB ? b : a,
+            "MINELEM" => sideB => FusedRecurrentLayer.UnitSplitMinElements = sideB ? b : a,
+            "MINBLOCKROWS" => sideB => FusedRecurrentLayer.MinBlockRows = sideB ? b : a,
+            _ => throw new ArgumentException($"SEQUIN_AB: unknown tunable '{parts[0]}' (KC, CHUNK, UNITSPLIT, MINUNITS, MINUNITS1, BLOCKS, MINBLOCKROWS, MINELEM, PACK or STEER)."),
         };
     }
 

@@ -272,41 +272,97 @@ public class InferencePathTests
         => Assert.Equal(expected, FusedRecurrentLayer.UnitSplitBeatsRowGroups(batch, parts, threads));
 
     /// <summary>
+    /// Row blocks take only the threads the parts leave, at least four rows each: two cores and four threads with four
+    /// parts keep one block (measured: 2 parts × 2 blocks was slower there); 16 threads at batch 64 take 8 parts × 2.
+    /// </summary>
+    [Theory]
+    [InlineData(64, 2, 2, 1)]
+    [InlineData(64, 4, 4, 1)]
+    [InlineData(64, 8, 8, 1)]
+    [InlineData(64, 8, 16, 2)]
+    [InlineData(128, 8, 32, 4)]
+    [InlineData(8, 8, 16, 2)]
+    [InlineData(8, 2, 16, 2)]
+    [InlineData(8, 2, 4, 2)]
+    [InlineData(3, 2, 16, 1)]
+    [InlineData(64, 1, 16, 16)]
+    public void UnitSplit_RowBlocks_TakeTheThreadsThePartsLeave(int batch, int parts, int threads, int expected)
+        => Assert.Equal(expected, FusedRecurrentLayer.RowBlocks(batch, parts, threads));
+
+    /// <summary>
     /// A batch the many-thread rule sends to the unit split (batch 12 on 4 threads: 4 parts of 64 units against 3 row
-    /// groups), with UnitSplitMaxBatch at its default of 1, gives the reference path's numbers, padded and packed.
+    /// groups), with every threshold at its default, gives the reference path's numbers, padded and packed.
     /// </summary>
     [Theory]
     [InlineData("LSTM", false)]
     [InlineData("GRU", true)]
     public void UnitSplit_ForABatchOnManyThreads_MatchesTheReferencePath(string mode, bool packed)
     {
-        var (threads, minElements) = (Parallelism.MaxThreads, FusedRecurrentLayer.UnitSplitMinElements);
+        var threads = Parallelism.MaxThreads;
         Parallelism.MaxThreads = 4;
-        FusedRecurrentLayer.UnitSplitMinElements = 0;
         try
         {
             Assert.Equal(1, FusedRecurrentLayer.UnitSplitMaxBatch);
             Assert.True(FusedRecurrentLayer.UnitSplitBeatsRowGroups(12, 4, 4));
-            var c = new RecurrentLayerTests.Config(mode, 5, 256, 1, true, false, false, 0);
-            var results = new List<double[]>[2];
-            for (var pass = 0; pass < 2; pass++)
-            {
-                var m = c.Build(DType.Float64, 21);
-                m.UseReferenceImplementation = pass == 1;
-                var g = new Generator(22);
-                var x = Tensor.Randn([19, 12, 5], DType.Float64, g);
-                var h0 = Tensor.Randn([1, 12, 256], DType.Float64, g);
-                var c0 = mode == "LSTM" ? Tensor.Randn([1, 12, 256], DType.Float64, g) : null;
-                using var _ = new NoGrad();
-                int[]? lengths = packed ? [19, 3, 19, 7, 1, 12, 19, 5, 8, 19, 2, 11] : null;
-                results[pass] = Forward(m, c, x, lengths, h0, c0);
-            }
-            AssertFastMatchesReference(results[0], results[1], $"{mode} packed={packed}");
+            Assert.Equal(1, FusedRecurrentLayer.RowBlocks(12, 4, 4));
+            AssertBatchMatchesReference(mode, 256, 19, packed ? [19, 3, 19, 7, 1, 12, 19, 5, 8, 19, 2, 11] : null, 21, $"{mode} packed={packed}");
         }
         finally
         {
-            (Parallelism.MaxThreads, FusedRecurrentLayer.UnitSplitMinElements) = (threads, minElements);
+            Parallelism.MaxThreads = threads;
         }
+    }
+
+    /// <summary>
+    /// A unit split in row blocks (more threads than parts: each block of batch rows runs its own split of the units)
+    /// gives the reference path's numbers, padded and packed: with packed lengths the active rows shrink across the
+    /// block boundaries, so some steps leave a block partly or wholly idle.
+    /// </summary>
+    [Theory]
+    [InlineData("LSTM", false, 4, 2)]
+    [InlineData("LSTM", true, 4, 2)]
+    [InlineData("GRU", true, 6, 3)]
+    [InlineData("RNN_TANH", true, 6, 3)]
+    public void UnitSplit_InRowBlocks_MatchesTheReferencePath(string mode, bool packed, int threadCount, int blocks)
+    {
+        var (threads, maxBlocks, chunkRows) = (Parallelism.MaxThreads, FusedRecurrentLayer.MaxRowBlocks, FusedRecurrentLayer.ChunkRows);
+        Parallelism.MaxThreads = threadCount;
+        FusedRecurrentLayer.MaxRowBlocks = blocks;
+        FusedRecurrentLayer.ChunkRows = 40; // several chunks, each projected block by block
+        try
+        {
+            // hidden 128: two parts of 64 units, so the threads left over take row blocks of 12 / blocks rows.
+            Assert.Equal(blocks, FusedRecurrentLayer.RowBlocks(12, 2, threadCount));
+            Assert.True(FusedRecurrentLayer.UnitSplitBeatsRowGroups(12, 2 * blocks, threadCount));
+            AssertBatchMatchesReference(mode, 128, 17, packed ? [17, 3, 17, 6, 1, 12, 17, 5, 9, 16, 2, 11] : null, 31,
+                $"{mode} packed={packed} blocks={blocks}");
+        }
+        finally
+        {
+            (Parallelism.MaxThreads, FusedRecurrentLayer.MaxRowBlocks, FusedRecurrentLayer.ChunkRows) = (threads, maxBlocks, chunkRows);
+        }
+    }
+
+    /// <summary>
+    /// One layer (input 5, float64) on a batch of 12 through the fast path and the reference path, padded
+    /// (<paramref name="lengths"/> null) or packed, with the same weights, input and initial state.
+    /// </summary>
+    private static void AssertBatchMatchesReference(string mode, int hidden, int steps, int[]? lengths, int seed, string label)
+    {
+        var c = new RecurrentLayerTests.Config(mode, 5, hidden, 1, true, false, false, 0);
+        var results = new List<double[]>[2];
+        for (var pass = 0; pass < 2; pass++)
+        {
+            var m = c.Build(DType.Float64, seed);
+            m.UseReferenceImplementation = pass == 1;
+            var g = new Generator(seed + 1);
+            var x = Tensor.Randn([steps, 12, 5], DType.Float64, g);
+            var h0 = Tensor.Randn([1, 12, hidden], DType.Float64, g);
+            var c0 = mode == "LSTM" ? Tensor.Randn([1, 12, hidden], DType.Float64, g) : null;
+            using var _ = new NoGrad();
+            results[pass] = Forward(m, c, x, lengths, h0, c0);
+        }
+        AssertFastMatchesReference(results[0], results[1], label);
     }
 
     /// <summary>

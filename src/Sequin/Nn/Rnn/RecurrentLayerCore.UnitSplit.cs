@@ -9,7 +9,8 @@ internal static partial class FusedRecurrentLayer
     /// Fewest W_hh elements (gates · hidden · hidden) for which inference on a single sequence splits the hidden units
     /// across threads (<see cref="Runner{T}.Direction.UnitSplit"/>): about 2 MB in float, where one step's product is
     /// bound by reading W_hh and a second core's cache bandwidth pays for the per-step synchronisation. Tests lower it
-    /// to run the path on small layers.
+    /// to run the path on small layers. A batch is not held to it: there the split competes with row groups, which
+    /// need the same amount of work (<see cref="ParallelThreshold"/>), and <see cref="UnitSplitBeatsRowGroups"/> decides.
     /// </summary>
     internal static long UnitSplitMinElements = 1L << 19;
 
@@ -32,23 +33,68 @@ internal static partial class FusedRecurrentLayer
     /// row groups); at batch 64 with 8 and 4 threads 1.04-1.11× (LSTM) and 1.01-1.13× (GRU); at batch 64 with 16 threads,
     /// where 8 parts meet 16 row groups, 0.86-0.99× (LSTM) and 0.83-0.95× (GRU), so that case keeps the row groups. With
     /// two parts (two cores) nothing changes: there the unit split was on par with row groups at batch 64 and 4-24.
+    /// <paramref name="parts"/> counts every thread of the split: with row blocks (<see cref="RowBlocks"/>), parts ×
+    /// blocks; at batch 64 with 16 threads, 8 parts × 2 blocks ran 1.24-1.55× as fast as the 16 row groups.
     /// </summary>
     internal static bool UnitSplitBeatsRowGroups(int batch, int parts, int threads)
         => parts > 2 && parts >= Math.Max(1, Math.Min(batch / MinGroupRows, threads));
 
-    /// <summary>Fewest hidden units per thread in a unit split (a tunable for A/B timing).</summary>
+    /// <summary>Fewest hidden units per thread in a unit split of a batch (a tunable for A/B timing).</summary>
     internal static int MinUnitsPerPart = 64;
+
+    /// <summary>
+    /// Fewest hidden units per thread in a unit split of a single sequence. It only matters with more threads than
+    /// hidden / 64: an LSTM/GRU 512 at T = 1000 on 16 threads, 16 parts of 32 units against 8 of 64 (A/B, one process):
+    /// LSTM 1.05× and 0.94×, GRU 1.19× and 1.10×; compare's B = 1 rows went from 14.1 to 8.9 ms (LSTM) and 9.4 to 7.4 ms
+    /// (GRU) between two runs. 4 parts of 128 units were 0.76× as fast as 8.
+    /// </summary>
+    internal static int MinUnitsPerPartOneSequence = 32;
+
+    /// <summary>
+    /// Most row blocks of a unit split (no limit but a tunable for A/B timing): with more threads than parts, the batch
+    /// rows are cut into blocks that run as independent unit splits side by side (each block's threads synchronise per
+    /// step among themselves only), so every thread keeps its slice of W_hh in its own cache and runs a block's rows
+    /// through it. Measured on a 16-core Xeon with 16 threads (T = 100, weights packed once, A/B in one process), 8 parts
+    /// in 2 blocks against the 8 parts alone (before this rule batch 64 ran as 16 row groups instead): LSTM 512 at batch
+    /// 64 1.32×, GRU 512 1.24×, LSTM 512 at batch 32 1.30×; against the 16 row groups at batch 64 1.55×. At batch 64,
+    /// 4 parts × 4 blocks ran as fast as 8 × 2 (0.98×), and at batch 128, 8 × 2 as fast as 16 row groups (0.97×). With 4
+    /// threads, 2 parts × 2 blocks was 0.93× as fast as 4 parts, which the rule keeps (blocks only take threads the parts leave).
+    /// </summary>
+    internal static int MaxRowBlocks = int.MaxValue;
+
+    /// <summary>
+    /// Fewest batch rows per row block of a unit split (see <see cref="MaxRowBlocks"/>). Against 16 (16-core Xeon, A/B):
+    /// LSTM 512 at batch 8 on 16 threads 1.81× (8 parts × 2 blocks of 4 rows), at batch 16 with 8 rows 1.35×; LSTM 128
+    /// at batch 8 1.16× on 16 threads and 1.28× on 4 (2 parts × 2 blocks against 2 row groups), at batch 16 1.14×;
+    /// GRU 128 at batch 8 0.99×.
+    /// </summary>
+    internal static int MinBlockRows = 4;
+
+    /// <summary>
+    /// Row blocks for a unit split of <paramref name="parts"/> parts: as many as the threads left over allow, each of at
+    /// least <see cref="MinBlockRows"/> rows, at most <see cref="MaxRowBlocks"/>.
+    /// </summary>
+    internal static int RowBlocks(int batch, int parts, int threads)
+        => Math.Clamp(Math.Min(threads / Math.Max(1, parts), batch / MinBlockRows), 1, MaxRowBlocks);
 
     private sealed partial class Runner<T>
     {
-        /// <summary>Threads of a unit split for this call (see <see cref="Direction.UnitSplit"/>); 0 or 1 when it does not apply.</summary>
-        private int UnitSplitParts(bool save)
+        /// <summary>
+        /// Parts (unit ranges) and row blocks of a unit split for this call (see <see cref="Direction.UnitSplit"/>);
+        /// parts is 0 when it does not apply.
+        /// </summary>
+        private (int Parts, int Blocks) UnitSplitShape(bool save)
         {
-            var parts = Math.Min(Parallelism.MaxThreads, hidden / MinUnitsPerPart);
-            var batchFits = layout.Batch <= UnitSplitMaxBatch || UnitSplitBeatsRowGroups(layout.Batch, parts, Parallelism.MaxThreads);
-            var qualifies = !save && dirs == 1 && proj == 0 && batchFits && parts > 1 &&
-                layout.Steps >= PackMinSteps && (long)g * hidden * hout >= UnitSplitMinElements;
-            return qualifies ? parts : 0;
+            var threads = Parallelism.MaxThreads;
+            var one = layout.Batch <= UnitSplitMaxBatch;
+            var parts = Math.Min(threads, hidden / (one ? MinUnitsPerPartOneSequence : MinUnitsPerPart));
+            var blocks = one ? 1 : RowBlocks(layout.Batch, parts, threads);
+            // One sequence: against the product split on the caller's thread; a batch: against row groups.
+            var fits = one
+                ? (long)g * hidden * hout >= UnitSplitMinElements
+                : Work >= ParallelThreshold && UnitSplitBeatsRowGroups(layout.Batch, parts * blocks, threads);
+            var qualifies = !save && dirs == 1 && proj == 0 && fits && parts > 1 && layout.Steps >= PackMinSteps;
+            return qualifies ? (parts, blocks) : (0, 1);
         }
 
         private sealed partial class Direction
@@ -56,7 +102,9 @@ internal static partial class FusedRecurrentLayer
             private UnitSplit? split;
 
             /// <summary>
-            /// Inference on a small batch (see <see cref="UnitSplitMaxBatch"/>) with the hidden units split across threads.
+            /// Inference on one sequence (see <see cref="UnitSplitMaxBatch"/>), or on a batch where it beats row groups (see
+            /// <see cref="UnitSplitBeatsRowGroups"/>), with the hidden units split across threads; with threads to spare,
+            /// the batch rows are cut into blocks that each run such a split of their own (see <see cref="MaxRowBlocks"/>).
             /// Part p owns the units <c>[u_p, u_{p+1})</c>: the rows of W_ih, W_hh and the biases of its units in every
             /// gate, packed as one matrix per weight (gate after gate), and its columns of h and c. At each step it computes
             /// its units' gate pre-activations for the active rows, runs the gate pass on them and writes its columns of h into the output
@@ -78,6 +126,8 @@ internal static partial class FusedRecurrentLayer
             {
                 private readonly Direction d;
                 private readonly int parts;
+                private readonly int blocks;                     // row blocks, each an independent split of its rows
+                private readonly int blockRows;                  // batch rows per block (the last may have fewer)
                 private readonly int chunkSteps;
                 private readonly int[] unit;                     // parts + 1 boundaries in hidden units
                 private readonly PackedMatrix<T>?[] whhPart;     // [part]: (G·units × out) rows of W_hh, gate after gate, packed by the part itself
@@ -85,21 +135,24 @@ internal static partial class FusedRecurrentLayer
                 private readonly PackedDirectionWeights<T>.SplitPacks? kept; // the module's packed parts (RNNBase.PackWeights): borrowed, not disposed
                 private readonly T[][] bih;                      // [part]: b_ih of the part's units, gate after gate (LSTM: + b_hh)
                 private readonly T[][] bhh;                      // [part]: b_hh likewise
-                private readonly T[][] xg;                       // [part]: (chunk rows × G·units) input projections
+                private readonly int chunkRows;                  // most packed rows in one chunk of steps
+                private readonly T[][] xg;                       // [part]: (blocks × chunk rows × G·units) input projections, one area per block
                 private readonly T[][] hg;                       // [part]: (batch × G·units) W_hh h
                 private readonly T[][] hPart;                    // [part]: (batch × units) the part's slice of h
                 private readonly T[][] cPart;                    // [part]: (batch × units) LSTM: its slice of c
-                private readonly long[] claimed;                 // [part · ClaimStride]: steps of the part's item claimed so far
-                private long done;                               // items finished, all steps together
+                private readonly long[] claimed;                 // [(block · parts + part) · ClaimStride]: steps of the item claimed so far
+                private readonly long[] done;                    // [block · ClaimStride]: the block's items finished, all steps together
+                private readonly Lock[] packLock;                // [part]: the blocks' first items of a part pack its rows once
                 private volatile bool failed;                    // an item threw: waiting participants stop
 
                 /// <summary>Longs between two parts' claim words: each on its own 128-byte span, so claims do not share a line.</summary>
                 private const int ClaimStride = 16;
 
-                private UnitSplit(Direction d, int parts, int chunkSteps)
+                private UnitSplit(Direction d, int parts, int blocks, int chunkSteps)
                 {
                     this.d = d;
                     this.parts = parts;
+                    this.blocks = blocks;
                     this.chunkSteps = chunkSteps;
                     var r = d.r;
                     int h = r.hidden, g = r.g;
@@ -109,7 +162,13 @@ internal static partial class FusedRecurrentLayer
                         // Boundaries on multiples of 16 units keep every part's gate pass on whole vectors where possible.
                         unit[p] = p == parts ? h : (int)((long)h * p / parts / 16 * 16);
                     }
-                    claimed = new long[parts * ClaimStride];
+                    claimed = new long[blocks * parts * ClaimStride];
+                    done = new long[blocks * ClaimStride];
+                    packLock = new Lock[parts];
+                    for (var p = 0; p < parts; p++)
+                    {
+                        packLock[p] = new Lock();
+                    }
                     kept = d.modulePacks?.Split(parts);
                     whhPart = kept?.Whh ?? new PackedMatrix<T>?[parts];
                     wihPart = kept?.Wih ?? new PackedMatrix<T>?[parts];
@@ -121,7 +180,8 @@ internal static partial class FusedRecurrentLayer
                     cPart = new T[parts][];
                     var lay = r.layout;
                     var b = lay.Batch;
-                    var chunkRows = 0;
+                    blockRows = (b + blocks - 1) / blocks;
+                    chunkRows = 0;
                     for (var s0 = 0; s0 < lay.Steps; s0 += chunkSteps)
                     {
                         var s1 = Math.Min(lay.Steps, s0 + chunkSteps) - 1;
@@ -152,7 +212,9 @@ internal static partial class FusedRecurrentLayer
                                 bh.Slice(row, n).CopyTo(bhh[p].AsSpan(q * n));
                             }
                         }
-                        xg[p] = Rent(chunkRows * g * n);
+                        // One area per block: blocks run unsynchronised, and with packed lengths a block that starts the
+                        // next chunk would otherwise overwrite rows another block still reads.
+                        xg[p] = Rent(blocks * chunkRows * g * n);
                         hg[p] = r.lstm ? [] : Rent(b * g * n);
                         hPart[p] = Rent(b * n);
                         cPart[p] = r.lstm ? Rent(b * n) : [];
@@ -162,16 +224,16 @@ internal static partial class FusedRecurrentLayer
                 /// <summary>The split for this call, or null when the call does not qualify (see <see cref="UnitSplitMinElements"/>).</summary>
                 public static UnitSplit? TryCreate(Direction d, int chunkSteps)
                 {
-                    var parts = d.r.UnitSplitParts(d.save);
-                    return parts > 1 ? new UnitSplit(d, parts, chunkSteps) : null;
+                    var (parts, blocks) = d.r.UnitSplitShape(d.save);
+                    return parts > 1 ? new UnitSplit(d, parts, blocks, chunkSteps) : null;
                 }
 
                 /// <summary>Runs every step: one pool job whose participants share out each step's items.</summary>
                 public void Run()
                 {
-                    // One participant per part; the pool runs at most MaxThreads of them at once, and a participant it
-                    // starts after the others have finished finds every step done.
-                    WorkerPool.Run(this, parts);
+                    // One participant per (block, part); the pool runs at most MaxThreads of them at once, and a
+                    // participant it starts after the others of its block have finished finds every step done.
+                    WorkerPool.Run(this, blocks * parts);
                     // c_n comes from the state (h_n from the output rows, see Finish).
                     var b = d.r.layout.Batch;
                     for (var p = 0; p < parts && d.r.lstm; p++)
@@ -185,35 +247,37 @@ internal static partial class FusedRecurrentLayer
                 }
 
                 /// <summary>
-                /// Participant <paramref name="participant"/>: for each step, claims and runs its own part's item and then
-                /// any unclaimed one, then waits for the step's other items. A participant that starts late skips the
-                /// steps already finished.
+                /// Participant <paramref name="participant"/> (block <c>participant / parts</c>): for each step, claims and
+                /// runs its own part's item of its block and then any unclaimed one of the block, then waits for the
+                /// block's other items of the step. A participant that starts late skips the steps already finished.
                 /// </summary>
                 public override void Execute(int participant)
                 {
                     var steps = d.r.layout.Steps;
-                    for (var s = (int)(Volatile.Read(ref done) / parts); s < steps; s++)
+                    var block = participant / parts;
+                    ref var finished = ref done[block * ClaimStride];
+                    for (var s = (int)(Volatile.Read(ref finished) / parts); s < steps; s++)
                     {
                         for (var k = 0; k < parts; k++)
                         {
-                            var item = (participant + k) % parts;
-                            ref var claim = ref claimed[item * ClaimStride];
+                            var part = (participant + k) % parts;
+                            ref var claim = ref claimed[((block * parts) + part) * ClaimStride];
                             if (Volatile.Read(ref claim) != s || Interlocked.CompareExchange(ref claim, s + 1, s) != s)
                             {
                                 continue;
                             }
                             try
                             {
-                                RunItem(s, item);
+                                RunItem(s, part, block);
                             }
                             catch
                             {
                                 failed = true;
                                 throw;
                             }
-                            Interlocked.Increment(ref done);
+                            Interlocked.Increment(ref finished);
                         }
-                        if (!WaitForStep((long)(s + 1) * parts))
+                        if (!WaitForStep(ref finished, (long)(s + 1) * parts))
                         {
                             return;
                         }
@@ -224,10 +288,10 @@ internal static partial class FusedRecurrentLayer
                 /// Waits until <paramref name="target"/> items are done: a plain spin first (a step's items end within
                 /// microseconds of each other), yielding to the OS after about 50 µs. False when an item failed.
                 /// </summary>
-                private bool WaitForStep(long target)
+                private bool WaitForStep(ref long finished, long target)
                 {
                     var spins = 0;
-                    while (Volatile.Read(ref done) < target)
+                    while (Volatile.Read(ref finished) < target)
                     {
                         if (failed)
                         {
@@ -245,12 +309,13 @@ internal static partial class FusedRecurrentLayer
                     return true;
                 }
 
-                /// <summary>Step <paramref name="s"/> for the units of part <paramref name="part"/>.</summary>
-                private void RunItem(int s, int part)
+                /// <summary>Step <paramref name="s"/> for the units of part <paramref name="part"/> and the rows of block <paramref name="block"/>.</summary>
+                private void RunItem(int s, int part, int block)
                 {
                     var r = d.r;
                     var lay = r.layout;
                     int g = r.g, h = r.hidden, inp = r.inputSize, hout = r.hout, u0 = unit[part], n = unit[part + 1] - u0;
+                    int r0 = block * blockRows, r1 = Math.Min(lay.Batch, r0 + blockRows);
                     var chunkStart = s - (s % chunkSteps);
                     var xs = xg[part];
                     var ys = d.yAll.Span;
@@ -258,12 +323,19 @@ internal static partial class FusedRecurrentLayer
                     var cs = cPart[part];
                     if (s == 0)
                     {
-                        // Each part packs its own rows in its first step's item, so the 6 MB of an LSTM 512's weights
-                        // are packed on all threads at once instead of on the caller before the first step (with
-                        // RNNBase.PackWeights, into the module's copies, once); and it takes its columns of h_0 and c_0.
-                        whhPart[part] ??= PackRows(d.whh.Span, hout, u0, n);
-                        wihPart[part] ??= PackRows(d.Wih.Span, inp, u0, n);
-                        for (var i = 0; i < lay.Batch; i++)
+                        // Each part packs its own rows in its first step's item (the first block to get there), so the
+                        // 6 MB of an LSTM 512's weights are packed on all threads at once instead of on the caller before
+                        // the first step (with RNNBase.PackWeights, into the module's copies, once); and each item takes
+                        // its columns of h_0 and c_0 for its rows.
+                        if (whhPart[part] is null || wihPart[part] is null)
+                        {
+                            lock (packLock[part])
+                            {
+                                whhPart[part] ??= PackRows(d.whh.Span, hout, u0, n);
+                                wihPart[part] ??= PackRows(d.Wih.Span, inp, u0, n);
+                            }
+                        }
+                        for (var i = r0; i < r1; i++)
                         {
                             d.hState.AsSpan((i * hout) + u0, n).CopyTo(hs.AsSpan(i * n));
                             if (r.lstm)
@@ -275,45 +347,75 @@ internal static partial class FusedRecurrentLayer
                     var first = lay.Offsets[chunkStart];
                     if (s == chunkStart)
                     {
-                        // This part's columns of the input projection for the chunk's rows (contiguous: one direction, forward).
+                        // This part's columns of the input projection for the chunk's rows of the block: one product when
+                        // the block holds every row (the chunk's rows are then contiguous), else one per step.
                         var last = Math.Min(lay.Steps, s + chunkSteps) - 1;
-                        var rows = lay.Offsets[last] + lay.BatchSizes[last] - first;
-                        var x = r.xm.Span.Slice(first * inp, rows * inp);
-                        var bi = bih[part];
-                        for (var i = 0; i < rows && bi.Length > 0; i++)
+                        if (r0 == 0 && r1 == lay.Batch)
                         {
-                            bi.CopyTo(xs.AsSpan(i * g * n));
+                            Project(part, first, lay.Offsets[last] + lay.BatchSizes[last] - first, 0, 0);
                         }
-                        var beta = bi.Length > 0 ? T.One : T.Zero;
-                        wihPart[part]!.MultiplyOnThisThread(rows, T.One, x, inp, beta, xs, g * n);
+                        else
+                        {
+                            for (var t = s; t <= last; t++)
+                            {
+                                Project(part, lay.Offsets[t] + r0, Math.Min(r1, lay.BatchSizes[t]) - r0, block, lay.Offsets[t] + r0 - first);
+                            }
+                        }
                     }
-                    int bs = lay.BatchSizes[s], off = lay.Offsets[s];
+                    int off = lay.Offsets[s], rows = Math.Min(r1, lay.BatchSizes[s]) - r0;
+                    if (rows <= 0)
+                    {
+                        return;
+                    }
                     // h_{t−1}: h_0, or the previous step's output rows (one forward direction without projection).
-                    ReadOnlySpan<T> hp = s == 0 ? d.hState.AsSpan(0, bs * hout) : ys.Slice(lay.Offsets[s - 1] * hout, bs * hout);
-                    var gt = xs.AsSpan((off - first) * g * n, bs * g * n);
+                    ReadOnlySpan<T> hp = s == 0 ? d.hState.AsSpan(r0 * hout, rows * hout) : ys.Slice((lay.Offsets[s - 1] + r0) * hout, rows * hout);
+                    var gt = xs.AsSpan(((block * chunkRows) + off + r0 - first) * g * n, rows * g * n);
                     // LSTM: W_hh·h accumulated onto the projected rows (their bias holds b_hh too); others: into hg.
-                    var hgs = r.lstm ? gt : hg[part].AsSpan(0, bs * g * n);
+                    var hgs = r.lstm ? gt : hg[part].AsSpan(r0 * g * n, rows * g * n);
                     // Alternate steps walk the panels in reverse, so the panels read last are read first.
-                    whhPart[part]!.MultiplyOnThisThread(bs, T.One, hp, hout, r.lstm ? T.One : T.Zero, hgs, g * n, reverse: (s & 1) == 1);
-                    var hOut = hs.AsSpan(0, bs * n);
+                    whhPart[part]!.MultiplyOnThisThread(rows, T.One, hp, hout, r.lstm ? T.One : T.Zero, hgs, g * n, reverse: (s & 1) == 1);
+                    var hOut = hs.AsSpan(r0 * n, rows * n);
                     var bh = bhh[part];
                     switch (r.mode)
                     {
                         case RecurrentMode.Lstm:
-                            var c = cs.AsSpan(0, bs * n);
-                            RecurrentKernels.LstmForward<T>(gt, default, default, c, default, c, hOut, bs, n);
+                            var c = cs.AsSpan(r0 * n, rows * n);
+                            RecurrentKernels.LstmForward<T>(gt, default, default, c, default, c, hOut, rows, n);
                             break;
                         case RecurrentMode.Gru:
-                            RecurrentKernels.GruForward<T>(gt, hgs, bh, hOut, default, default, hOut, bs, n);
+                            RecurrentKernels.GruForward<T>(gt, hgs, bh, hOut, default, default, hOut, rows, n);
                             break;
                         default:
-                            RecurrentKernels.RnnForward<T>(r.mode == RecurrentMode.RnnRelu, gt, hgs, bh, hOut, bs, n);
+                            RecurrentKernels.RnnForward<T>(r.mode == RecurrentMode.RnnRelu, gt, hgs, bh, hOut, rows, n);
                             break;
                     }
-                    for (var i = 0; i < bs; i++)
+                    for (var i = 0; i < rows; i++)
                     {
-                        hOut.Slice(i * n, n).CopyTo(ys.Slice(((off + i) * hout) + u0, n));
+                        hOut.Slice(i * n, n).CopyTo(ys.Slice(((off + r0 + i) * hout) + u0, n));
                     }
+                }
+
+                /// <summary>
+                /// Part <paramref name="part"/>'s columns of <c>x·W_ihᵀ + b_ih</c> (LSTM: + b_hh) for the <paramref name="rows"/>
+                /// packed rows from <paramref name="row"/>, into block <paramref name="block"/>'s area of its chunk buffer
+                /// from row <paramref name="at"/>.
+                /// </summary>
+                private void Project(int part, int row, int rows, int block, int at)
+                {
+                    if (rows <= 0)
+                    {
+                        return;
+                    }
+                    int gn = d.r.g * (unit[part + 1] - unit[part]), inp = d.r.inputSize;
+                    var x = d.r.xm.Span.Slice(row * inp, rows * inp);
+                    var dst = xg[part].AsSpan(((block * chunkRows) + at) * gn, rows * gn);
+                    var bi = bih[part];
+                    for (var i = 0; i < rows && bi.Length > 0; i++)
+                    {
+                        bi.CopyTo(dst[(i * gn)..]);
+                    }
+                    var beta = bi.Length > 0 ? T.One : T.Zero;
+                    wihPart[part]!.MultiplyOnThisThread(rows, T.One, x, inp, beta, dst, gn);
                 }
 
                 /// <summary>
