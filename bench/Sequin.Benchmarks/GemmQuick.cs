@@ -39,6 +39,9 @@ internal static class GemmQuick
             ("packed x·Wihᵀ 256 rows", false, true, 256, 2048, 256),
             ("packed x·Wihᵀ 1024 rows", false, true, 1024, 2048, 256),
             ("dGᵀ·X (dWih)", true, false, 2048, 256, 6400),
+            ("dGᵀ·Hprev (dWhh)", true, false, 2048, 512, 6400),
+            ("d2l dGᵀ·Hprev (dWhh)", true, false, 1024, 256, 1120),
+            ("d2l dGᵀ·X (dWih)", true, false, 1024, 28, 1120),
             ("dG·Wih (dX)", false, false, 6400, 256, 2048),
         ];
         foreach (var (name, ta, tb, m, n, k) in cases)

@@ -48,7 +48,7 @@ internal static class LayerQuick
         }
         if (args.Length > 7 && args[7] == "train")
         {
-            Train(m, x);
+            Train(m, x, AbSwitch(Environment.GetEnvironmentVariable("SEQUIN_AB"), m));
             return;
         }
         using var _ = new NoGrad();
@@ -95,7 +95,7 @@ internal static class LayerQuick
     }
 
     /// <summary>
-    /// SEQUIN_AB: <c>NAME=A,B</c> times two values of a tunable (KC, CHUNK, UNITSPLIT, MINUNITS / MINUNITS1 (fewest hidden units per unit-split part, batch / one sequence), BLOCKS (most row blocks of a unit split), MINELEM (fewest W_hh elements for a unit split), STEER: 1 = worker wake-ups steered off the caller's CPU by <see cref="WakePlacement"/>, or PACK: 1 = the module's
+    /// SEQUIN_AB: <c>NAME=A,B</c> times two values of a tunable (KC, CHUNK, UNITSPLIT, MINUNITS / MINUNITS1 (fewest hidden units per unit-split part, batch / one sequence), BLOCKS (most row blocks of a unit split), MINELEM (fewest W_hh elements for a unit split), BWGROUPS (1 = training backward by row groups), STEER: 1 = worker wake-ups steered off the caller's CPU by <see cref="WakePlacement"/>, or PACK: 1 = the module's
     /// weights packed once by <see cref="RNNBase.PackWeights"/>, 0 = packed per call) in alternating calls of one
     /// process; <c>AA</c> changes nothing (a check of the harness itself). Returns the switch, or null when unset.
     /// </summary>
@@ -125,9 +125,10 @@ internal static class LayerQuick
             "STEER" => sideB => WakePlacement.Enabled = (sideB ? b : a) != 0,
             "BLOCKS" => sideB => FusedRecurrentLayer.MaxRowBlocks = sideB ? b : a,
             "MINUNITS1" => sideB => FusedRecurrentLayer.MinUnitsPerPartOneSequence = sideB ? b : a,
+            "BWGROUPS" => sideB => FusedRecurrentLayer.BackwardRowGroups = (sideB ? b : a) != 0,
             "MINELEM" => sideB => FusedRecurrentLayer.UnitSplitMinElements = sideB ? b : a,
             "MINBLOCKROWS" => sideB => FusedRecurrentLayer.MinBlockRows = sideB ? b : a,
-            _ => throw new ArgumentException($"SEQUIN_AB: unknown tunable '{parts[0]}' (KC, CHUNK, UNITSPLIT, MINUNITS, MINUNITS1, BLOCKS, MINBLOCKROWS, MINELEM, PACK or STEER)."),
+            _ => throw new ArgumentException($"SEQUIN_AB: unknown tunable '{parts[0]}' (KC, CHUNK, UNITSPLIT, MINUNITS, MINUNITS1, BLOCKS, MINBLOCKROWS, MINELEM, BWGROUPS, PACK or STEER)."),
         };
     }
 
@@ -156,13 +157,21 @@ internal static class LayerQuick
         return long.Parse(fields[7], CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Training step timing: forward with grad (saving activations) and backward of sum(output), medians.</summary>
-    private static void Train(RNNBase m, Tensor x)
+    /// <summary>
+    /// Training step timing: forward with grad (saving activations) and backward of sum(output), medians; with SEQUIN_AB,
+    /// the two sides in A B B A order and their medians apart.
+    /// </summary>
+    private static void Train(RNNBase m, Tensor x, Action<bool>? ab)
     {
         var fwd = new List<double>();
         var bwd = new List<double>();
-        for (var i = 0; i < 12; i++)
+        var fwdB = new List<double>();
+        var bwdB = new List<double>();
+        var steps = ab is null ? 12 : 42;
+        for (var i = 0; i < steps; i++)
         {
+            var sideB = ab is not null && (i % 4 == 1 || i % 4 == 2);
+            ab?.Invoke(sideB);
             m.ZeroGrad();
             var faults = MinorFaults();
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
@@ -180,12 +189,18 @@ internal static class LayerQuick
             }
             if (i >= 2)
             {
-                fwd.Add(f);
-                bwd.Add(sw.Elapsed.TotalMilliseconds);
+                (sideB ? fwdB : fwd).Add(f);
+                (sideB ? bwdB : bwd).Add(sw.Elapsed.TotalMilliseconds);
             }
+        }
+        if (ab is not null)
+        {
+            fwdB.Sort();
+            bwdB.Sort();
+            Console.WriteLine($"  B: forward {fwdB[fwdB.Count / 2]:F2} ms, backward {bwdB[bwdB.Count / 2]:F2} ms (medians of {fwdB.Count})");
         }
         fwd.Sort();
         bwd.Sort();
-        Console.WriteLine($"{m.Mode} train: forward {fwd[fwd.Count / 2]:F1} ms, backward {bwd[bwd.Count / 2]:F1} ms (medians of {fwd.Count})");
+        Console.WriteLine($"{m.Mode} train: forward {fwd[fwd.Count / 2]:F2} ms, backward {bwd[bwd.Count / 2]:F2} ms (medians of {fwd.Count})");
     }
 }
