@@ -20,6 +20,11 @@ internal static class Program
             LayerQuick.Run(args);
             return 0;
         }
+        if (args.Length > 0 && args[0] == "lm")
+        {
+            LmQuick.Run(args);
+            return 0;
+        }
         if (args.Length > 0 && args[0] == "alloc")
         {
             AllocProbe.Run();

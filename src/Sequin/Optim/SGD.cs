@@ -82,9 +82,7 @@ public sealed class SGD : Optimizer
                 grad[i] = nesterov ? grad[i] + (mu * buf[i]) : buf[i];
             }
         }
-        for (var i = 0; i < n; i++)
-        {
-            param[i] -= lr * grad[i];
-        }
+        // param − lr·grad as (grad · −lr) + param: negating is exact, so the same two roundings as the scalar form.
+        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(grad, -lr, param, param);
     }
 }

@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Globalization;
+using Sequin.Kernels;
+using Sequin.Nn;
+using Sequin.Tensors;
+
+namespace Sequin.Benchmarks;
+
+/// <summary>
+/// `lm [THREADS] [STEPS]`: where a training step of the d2l preset's model goes (one-hot LSTM 256 on 28 characters,
+/// batch 32 × 35, SGD): medians over STEPS steps (default 200) of one-hot, LSTM forward, head, loss, backward, clipping
+/// and the optimizer step, in µs (for tuning, not for reports).
+/// </summary>
+internal static class LmQuick
+{
+    internal static void Run(string[] args)
+    {
+        Parallelism.MaxThreads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2;
+        var steps = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200;
+        Tunables.FromEnvironment();
+        const int V = 28, Batch = 32, Len = 35;
+        var model = new RnnLanguageModel("lstm", V, 256, generator: new Generator(1));
+        model.Train();
+        var optimizer = new Sequin.Optim.SGD(model.Parameters(), lr: 1);
+        var g = new Generator(2);
+        var names = new[] { "one-hot", "lstm", "head", "loss", "backward", "clip", "step", "total" };
+        var times = names.Select(_ => new List<double>()).ToArray();
+        for (var i = 0; i < steps + 20; i++)
+        {
+            var tokens = Tensor.RandInt(0, V, [Batch, Len], generator: g);
+            var targets = Tensor.RandInt(0, V, [Batch, Len], generator: g);
+            var t = new long[names.Length];
+            t[0] = Stopwatch.GetTimestamp();
+            var x = Functional.OneHot(tokens, V).To(DType.Float32);
+            t[1] = Stopwatch.GetTimestamp();
+            var (o, _, _) = ((LSTM)model.Rnn).Forward(x);
+            t[2] = Stopwatch.GetTimestamp();
+            var logits = model.Fc.Forward(o);
+            t[3] = Stopwatch.GetTimestamp();
+            var loss = RnnLanguageModel.Loss(logits, targets);
+            _ = loss.Item();
+            t[4] = Stopwatch.GetTimestamp();
+            optimizer.ZeroGrad();
+            loss.Backward();
+            t[5] = Stopwatch.GetTimestamp();
+            Sequin.Optim.ClipGrad.ClipGradNorm(model.Parameters(), 1);
+            t[6] = Stopwatch.GetTimestamp();
+            optimizer.Step();
+            t[7] = Stopwatch.GetTimestamp();
+            if (i >= 20)
+            {
+                for (var k = 0; k < names.Length - 1; k++)
+                {
+                    times[k].Add((t[k + 1] - t[k]) * 1e6 / Stopwatch.Frequency);
+                }
+                times[^1].Add((t[^1] - t[0]) * 1e6 / Stopwatch.Frequency);
+            }
+        }
+        var medians = times.Select(l => l.Order().ElementAt(l.Count / 2)).ToArray();
+        Console.WriteLine(string.Join("  ", names.Select((n, k) => $"{n} {medians[k]:F0}")) + $" µs; {Batch * Len / (medians[^1] * 1e-6):F0} tokens/s");
+    }
+}
