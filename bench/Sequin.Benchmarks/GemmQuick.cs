@@ -42,6 +42,9 @@ internal static class GemmQuick
             ("dGᵀ·Hprev (dWhh)", true, false, 2048, 512, 6400),
             ("d2l dGᵀ·Hprev (dWhh)", true, false, 1024, 256, 1120),
             ("d2l dGᵀ·X (dWih)", true, false, 1024, 28, 1120),
+            ("d2l dGᵀ·[X|H] (dW)", true, false, 1024, 284, 1120),
+            ("d2l x·Wihᵀ", false, true, 1120, 1024, 28),
+            ("d2l head y·Wᵀ", false, true, 1120, 28, 256),
             ("dG·Wih (dX)", false, false, 6400, 256, 2048),
         ];
         foreach (var (name, ta, tb, m, n, k) in cases)

@@ -56,6 +56,7 @@ internal static class LmQuick
                 times[^1].Add((t[^1] - t[0]) * 1e6 / Stopwatch.Frequency);
             }
         }
+        Console.WriteLine($"GC: {GC.GetTotalPauseDuration().TotalMilliseconds / (steps + 20):F3} ms pause per step, gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}, allocated {GC.GetTotalAllocatedBytes() / 1e6 / (steps + 20):F1} MB per step");
         var medians = times.Select(l => l.Order().ElementAt(l.Count / 2)).ToArray();
         Console.WriteLine(string.Join("  ", names.Select((n, k) => $"{n} {medians[k]:F0}")) + $" µs; {Batch * Len / (medians[^1] * 1e-6):F0} tokens/s");
     }

@@ -159,6 +159,33 @@ public class InferencePathTests
         }
     }
 
+    /// <summary>
+    /// The training backward by row groups (batch 70 at 4 threads: groups of 18, 18, 18 and 16 rows, or two of 35 per
+    /// direction when bidirectional, each running its BPTT on its own thread), dense and packed with mixed lengths:
+    /// every gradient matches the reference.
+    /// </summary>
+    [Theory]
+    [InlineData("LSTM", false, false)]
+    [InlineData("LSTM", true, true)]
+    [InlineData("GRU", true, false)]
+    [InlineData("RNN_TANH", true, false)]
+    public void TrainingBackward_ByRowGroups_MatchesTheReferencePath(string mode, bool packed, bool bidirectional)
+    {
+        var saved = Parallelism.MaxThreads;
+        Parallelism.MaxThreads = 4;
+        try
+        {
+            var c = new RecurrentLayerTests.Config(mode, 5, 64, 1, true, false, bidirectional, 0);
+            // Enough rows that even the one-gate RNN clears the parallel threshold when packed.
+            var lengths = packed ? Enumerable.Range(0, 70).Select(i => 1 + ((i * 7) % 16)).ToArray() : null;
+            AssertMatchesReference(c, 16, 70, lengths, training: true, 70, mode);
+        }
+        finally
+        {
+            Parallelism.MaxThreads = saved;
+        }
+    }
+
     /// <summary>A long single sequence (many projection chunks at batch 1): NoGrad equals the grad-mode forward.</summary>
     [Theory]
     [InlineData("LSTM")]

@@ -139,10 +139,18 @@ internal static partial class FusedRecurrentLayer
     /// across threads while the gate backward runs on the caller alone. A tunable for A/B timing (`layer … train` with
     /// SEQUIN_AB=BWGROUPS=0,1). Two cores, 2 threads, backward medians of 20 A/B steps: LSTM 512 at T = 100, batch 64
     /// 203 → 193 ms, GRU 154 → 142 ms; the d2l shape (LSTM 256 on 28 inputs, batch 32 × 35) 10.4–12.3 → 10.5–10.9 ms,
-    /// GRU 9.9 → 9.6 ms. Not measured on many cores, where each group of a few rows streams all of W_hh per step (as the
-    /// training forward's row groups already do).
+    /// GRU 9.9 → 9.6 ms. Groups need <see cref="MinBackwardGroupRows"/> rows each.
     /// </summary>
     internal static bool BackwardRowGroups = true;
+
+    /// <summary>
+    /// Fewest rows per row group in the training backward; smaller groups fall back to one group with the per-step
+    /// product split by columns. Not measured on many cores, so a judgment from inference there: on a 16-core Xeon,
+    /// groups of 4 rows that each stream all of W_hh per step lost to splits that keep a slice of W_hh per core
+    /// (<see cref="MaxRowBlocks"/>), and the column split keeps a slice per core; at 16 rows or more (2 threads at
+    /// batch 32 and 64, measured) each panel of W_hh feeds two full 8-row tiles.
+    /// </summary>
+    private const int MinBackwardGroupRows = 16;
 
     /// <summary>Rows of input projection computed at once in inference (one GEMM per chunk of steps).</summary>
     internal static int ChunkRows = 256;
@@ -365,7 +373,11 @@ internal static partial class FusedRecurrentLayer
                 d.BeginBackward(gm[..ySize], gm.Slice(ySize, hnSize), gm.Slice(ySize + hnSize, cnSize));
             }
             // The row groups of the forward (rows never interact); one group per direction splits each step's product.
-            var groups = BackwardRowGroups ? GroupsPerDirection(save: true) : 1;
+            var groups = GroupsPerDirection(save: true);
+            if (!BackwardRowGroups || b / groups < MinBackwardGroupRows)
+            {
+                groups = 1;
+            }
             var rowsPerGroup = (b + groups - 1) / groups;
             ForEach(dirs * groups, u =>
             {
@@ -964,16 +976,26 @@ internal static partial class FusedRecurrentLayer
                 var dWhh = Tensor.Zeros([gh, hout], dtype);
                 Gemm.Compute(true, false, gh, hout, n, T.One, dgh, gh, hprev, hout, T.Zero, Mem<T>(dWhh).Span, hout);
                 grads.Add(dWhh);
+                Tensor? dbih = null;
                 if (w.Bih is not null)
                 {
-                    var dbih = Tensor.Zeros([gh], dtype);
+                    dbih = Tensor.Zeros([gh], dtype);
                     RecurrentKernels.AddColumnSums<T>(DGi, n, gh, Mem<T>(dbih).Span);
                     grads.Add(dbih);
                 }
                 if (w.Bhh is not null)
                 {
-                    var dbhh = Tensor.Zeros([gh], dtype);
-                    RecurrentKernels.AddColumnSums<T>(dgh, n, gh, Mem<T>(dbhh).Span);
+                    // Except in a GRU both biases receive the column sums of the same rows (dgh is DGi): sum them once.
+                    Tensor dbhh;
+                    if (dbih is not null && ReferenceEquals(dgh, DGi))
+                    {
+                        dbhh = dbih.DetachedCopy();
+                    }
+                    else
+                    {
+                        dbhh = Tensor.Zeros([gh], dtype);
+                        RecurrentKernels.AddColumnSums<T>(dgh, n, gh, Mem<T>(dbhh).Span);
+                    }
                     grads.Add(dbhh);
                 }
                 if (w.Whr is not null)
