@@ -43,6 +43,7 @@ internal static class GemmQuick
             ("d2l dGᵀ·Hprev (dWhh)", true, false, 1024, 256, 1120),
             ("d2l dGᵀ·X (dWih)", true, false, 1024, 28, 1120),
             ("d2l dGᵀ·[X|H] (dW)", true, false, 1024, 284, 1120),
+            ("d2l Xᵀ·dG (dWihᵀ)", true, false, 28, 1024, 1120),
             ("d2l x·Wihᵀ", false, true, 1120, 1024, 28),
             ("d2l head y·Wᵀ", false, true, 1120, 28, 256),
             ("dG·Wih (dX)", false, false, 6400, 256, 2048),

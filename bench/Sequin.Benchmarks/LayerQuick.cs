@@ -99,7 +99,7 @@ internal static class LayerQuick
     /// weights packed once by <see cref="RNNBase.PackWeights"/>, 0 = packed per call) in alternating calls of one
     /// process; <c>AA</c> changes nothing (a check of the harness itself). Returns the switch, or null when unset.
     /// </summary>
-    private static Action<bool>? AbSwitch(string? spec, RNNBase module)
+    internal static Action<bool>? AbSwitch(string? spec, RNNBase module)
     {
         if (spec is null)
         {

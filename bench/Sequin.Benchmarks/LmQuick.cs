@@ -9,7 +9,7 @@ namespace Sequin.Benchmarks;
 /// <summary>
 /// `lm [THREADS] [STEPS]`: where a training step of the d2l preset's model goes (one-hot LSTM 256 on 28 characters,
 /// batch 32 × 35, SGD): medians over STEPS steps (default 200) of one-hot, LSTM forward, head, loss, backward, clipping
-/// and the optimizer step, in µs (for tuning, not for reports).
+/// and the optimizer step, in µs (for tuning, not for reports); SEQUIN_AB as in the `layer` tool.
 /// </summary>
 internal static class LmQuick
 {
@@ -25,8 +25,13 @@ internal static class LmQuick
         var g = new Generator(2);
         var names = new[] { "one-hot", "lstm", "head", "loss", "backward", "clip", "step", "total" };
         var times = names.Select(_ => new List<double>()).ToArray();
+        var ab = LayerQuick.AbSwitch(Environment.GetEnvironmentVariable("SEQUIN_AB"), model.Rnn);
+        var timesB = names.Select(_ => new List<double>()).ToArray();
         for (var i = 0; i < steps + 20; i++)
         {
+            // With SEQUIN_AB, the two sides in A B B A order.
+            var sideB = ab is not null && (i % 4 == 1 || i % 4 == 2);
+            ab?.Invoke(sideB);
             var tokens = Tensor.RandInt(0, V, [Batch, Len], generator: g);
             var targets = Tensor.RandInt(0, V, [Batch, Len], generator: g);
             var t = new long[names.Length];
@@ -49,15 +54,24 @@ internal static class LmQuick
             t[7] = Stopwatch.GetTimestamp();
             if (i >= 20)
             {
+                var side = sideB ? timesB : times;
                 for (var k = 0; k < names.Length - 1; k++)
                 {
-                    times[k].Add((t[k + 1] - t[k]) * 1e6 / Stopwatch.Frequency);
+                    side[k].Add((t[k + 1] - t[k]) * 1e6 / Stopwatch.Frequency);
                 }
-                times[^1].Add((t[^1] - t[0]) * 1e6 / Stopwatch.Frequency);
+                side[^1].Add((t[^1] - t[0]) * 1e6 / Stopwatch.Frequency);
             }
         }
         Console.WriteLine($"GC: {GC.GetTotalPauseDuration().TotalMilliseconds / (steps + 20):F3} ms pause per step, gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}, allocated {GC.GetTotalAllocatedBytes() / 1e6 / (steps + 20):F1} MB per step");
-        var medians = times.Select(l => l.Order().ElementAt(l.Count / 2)).ToArray();
-        Console.WriteLine(string.Join("  ", names.Select((n, k) => $"{n} {medians[k]:F0}")) + $" µs; {Batch * Len / (medians[^1] * 1e-6):F0} tokens/s");
+        void Print(string label, List<double>[] side)
+        {
+            var medians = side.Select(l => l.Order().ElementAt(l.Count / 2)).ToArray();
+            Console.WriteLine(label + string.Join("  ", names.Select((n, k) => $"{n} {medians[k]:F0}")) + $" µs; {Batch * Len / (medians[^1] * 1e-6):F0} tokens/s");
+        }
+        Print(ab is null ? "" : "A: ", times);
+        if (ab is not null)
+        {
+            Print("B: ", timesB);
+        }
     }
 }
