@@ -37,6 +37,36 @@ public class OptimizerTests
         Assert.Equal(-0.1 - (0.1 / (1 - 0.81) * m / denom), p.Item(), 9);
     }
 
+    /// <summary>
+    /// Adam's vectorised update (37 elements: whole vectors and a scalar tail) against a scalar reference written here
+    /// with the same operations in the same order: equal to the last bit over six steps.
+    /// </summary>
+    [Fact]
+    public void Adam_VectorisedUpdate_EqualsScalarReference()
+    {
+        const int N = 37;
+        var rng = new Random(3);
+        var start = Enumerable.Range(0, N).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var p = Tensor.FromArray((double[])start.Clone(), N).RequiresGrad_();
+        var opt = new Adam([p], lr: 0.01, beta1: 0.8, beta2: 0.99, eps: 1e-6);
+        var (refP, m, v) = ((double[])start.Clone(), new double[N], new double[N]);
+        for (var step = 1; step <= 6; step++)
+        {
+            var g = Enumerable.Range(0, N).Select(_ => (rng.NextDouble() * 4) - 2).ToArray();
+            p.Grad = Tensor.FromArray(g, N);
+            opt.Step();
+            var bc1 = 1 - Math.Pow(0.8, step);
+            var bc2Sqrt = Math.Sqrt(1 - Math.Pow(0.99, step));
+            for (var i = 0; i < N; i++)
+            {
+                m[i] += (g[i] - m[i]) * (1 - 0.8);
+                v[i] = (v[i] * 0.99) + ((1 - 0.99) * g[i] * g[i]);
+                refP[i] -= 0.01 / bc1 * m[i] / ((Math.Sqrt(v[i]) / bc2Sqrt) + 1e-6);
+            }
+            Assert.Equal(refP, p.ToArray<double>());
+        }
+    }
+
     [Fact]
     public void RMSprop_CenteredWithMomentum_FollowsFormula()
     {
