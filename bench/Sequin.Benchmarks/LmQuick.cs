@@ -7,8 +7,8 @@ using Sequin.Tensors;
 namespace Sequin.Benchmarks;
 
 /// <summary>
-/// `lm [THREADS] [STEPS]`: where a training step of the d2l preset's model goes (one-hot LSTM 256 on 28 characters,
-/// batch 32 × 35, SGD): medians over STEPS steps (default 200) of one-hot, LSTM forward, head, loss, backward, clipping
+/// `lm [THREADS] [STEPS] [HIDDEN] [sgd|adam]`: where a training step of the d2l preset's model goes (one-hot LSTM 256
+/// on 28 characters, batch 32 × 35, SGD; `lm 2 200 128 adam` is the bare `sequin train`): medians over STEPS steps (default 200) of one-hot, LSTM forward, head, loss, backward, clipping
 /// and the optimizer step, in µs (for tuning, not for reports); SEQUIN_AB as in the `layer` tool.
 /// </summary>
 internal static class LmQuick
@@ -19,9 +19,12 @@ internal static class LmQuick
         var steps = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200;
         Tunables.FromEnvironment();
         const int V = 28, Batch = 32, Len = 35;
-        var model = new RnnLanguageModel("lstm", V, 256, generator: new Generator(1));
+        var hidden = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 256;
+        var model = new RnnLanguageModel("lstm", V, hidden, generator: new Generator(1));
         model.Train();
-        var optimizer = new Sequin.Optim.SGD(model.Parameters(), lr: 1);
+        Sequin.Optim.Optimizer optimizer = args.Length > 4 && args[4] == "adam"
+            ? new Sequin.Optim.Adam(model.Parameters(), lr: 0.01)
+            : new Sequin.Optim.SGD(model.Parameters(), lr: 1);
         var g = new Generator(2);
         var names = new[] { "one-hot", "lstm", "head", "loss", "backward", "clip", "step", "total" };
         var times = names.Select(_ => new List<double>()).ToArray();
