@@ -95,7 +95,7 @@ internal static class LayerQuick
     }
 
     /// <summary>
-    /// SEQUIN_AB: <c>NAME=A,B</c> times two values of a tunable (KC, CHUNK, UNITSPLIT, MINUNITS / MINUNITS1 (fewest hidden units per unit-split part, batch / one sequence), BLOCKS (most row blocks of a unit split), MINELEM (fewest W_hh elements for a unit split), BWGROUPS (1 = training backward by row groups), STEER: 1 = worker wake-ups steered off the caller's CPU by <see cref="WakePlacement"/>, or PACK: 1 = the module's
+    /// SEQUIN_AB: <c>NAME=A,B</c> times two values of a tunable (KC, CHUNK, UNITSPLIT, MINUNITS / MINUNITS1 (fewest hidden units per unit-split part, batch / one sequence), BLOCKS (most row blocks of a unit split), MINELEM (fewest W_hh elements for a unit split), BWGROUPS (1 = training backward by row groups), BWMINROWS (fewest rows per backward row group), STEER: 1 = worker wake-ups steered off the caller's CPU by <see cref="WakePlacement"/>, or PACK: 1 = the module's
     /// weights packed once by <see cref="RNNBase.PackWeights"/>, 0 = packed per call) in alternating calls of one
     /// process; <c>AA</c> changes nothing (a check of the harness itself). Returns the switch, or null when unset.
     /// </summary>
@@ -126,9 +126,10 @@ internal static class LayerQuick
             "BLOCKS" => sideB => FusedRecurrentLayer.MaxRowBlocks = sideB ? b : a,
             "MINUNITS1" => sideB => FusedRecurrentLayer.MinUnitsPerPartOneSequence = sideB ? b : a,
             "BWGROUPS" => sideB => FusedRecurrentLayer.BackwardRowGroups = (sideB ? b : a) != 0,
+            "BWMINROWS" => sideB => FusedRecurrentLayer.MinBackwardGroupRows = sideB ? b : a,
             "MINELEM" => sideB => FusedRecurrentLayer.UnitSplitMinElements = sideB ? b : a,
             "MINBLOCKROWS" => sideB => FusedRecurrentLayer.MinBlockRows = sideB ? b : a,
-            _ => throw new ArgumentException($"SEQUIN_AB: unknown tunable '{parts[0]}' (KC, CHUNK, UNITSPLIT, MINUNITS, MINUNITS1, BLOCKS, MINBLOCKROWS, MINELEM, BWGROUPS, PACK or STEER)."),
+            _ => throw new ArgumentException($"SEQUIN_AB: unknown tunable '{parts[0]}' (KC, CHUNK, UNITSPLIT, MINUNITS, MINUNITS1, BLOCKS, MINBLOCKROWS, MINELEM, BWGROUPS, BWMINROWS, PACK or STEER)."),
         };
     }
 

@@ -8,8 +8,8 @@ namespace Sequin.Benchmarks;
 /// The library's internal tunables, set from the environment for A/B timing on another machine (the `layer` tool and
 /// compare read them): SEQUIN_CHUNK (rows of input projection per chunk), SEQUIN_KC (GEMM depth block),
 /// SEQUIN_UNITSPLIT_MAXBATCH, SEQUIN_MINUNITS and SEQUIN_MINUNITS1 (fewest hidden units per unit-split part, of a batch and of one sequence), SEQUIN_BLOCKS (most row
-/// blocks of a unit split), SEQUIN_MINBLOCKROWS (fewest rows per block) and SEQUIN_MINELEM (fewest W_hh elements for
-/// a unit split).
+/// blocks of a unit split), SEQUIN_MINBLOCKROWS (fewest rows per block), SEQUIN_MINELEM (fewest W_hh elements for
+/// a unit split) and SEQUIN_BWMINROWS (fewest rows per row group of the training backward).
 /// </summary>
 internal static class Tunables
 {
@@ -33,6 +33,7 @@ internal static class Tunables
         Apply("SEQUIN_BLOCKS", v => FusedRecurrentLayer.MaxRowBlocks = v);
         Apply("SEQUIN_MINBLOCKROWS", v => FusedRecurrentLayer.MinBlockRows = v);
         Apply("SEQUIN_MINELEM", v => FusedRecurrentLayer.UnitSplitMinElements = v);
+        Apply("SEQUIN_BWMINROWS", v => FusedRecurrentLayer.MinBackwardGroupRows = v);
         return string.Join(' ', set);
     }
 }

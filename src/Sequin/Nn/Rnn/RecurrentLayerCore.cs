@@ -148,9 +148,10 @@ internal static partial class FusedRecurrentLayer
     /// product split by columns. Not measured on many cores, so a judgment from inference there: on a 16-core Xeon,
     /// groups of 4 rows that each stream all of W_hh per step lost to splits that keep a slice of W_hh per core
     /// (<see cref="MaxRowBlocks"/>), and the column split keeps a slice per core; at 16 rows or more (2 threads at
-    /// batch 32 and 64, measured) each panel of W_hh feeds two full 8-row tiles.
+    /// batch 32 and 64, measured) each panel of W_hh feeds two full 8-row tiles. A tunable, so that a many-core machine
+    /// can time both (`layer … train` or `lm` with SEQUIN_AB=BWMINROWS=16,4).
     /// </summary>
-    private const int MinBackwardGroupRows = 16;
+    internal static int MinBackwardGroupRows = 16;
 
     /// <summary>Rows of input projection computed at once in inference (one GEMM per chunk of steps).</summary>
     internal static int ChunkRows = 256;
