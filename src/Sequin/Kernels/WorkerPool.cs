@@ -9,6 +9,12 @@ internal abstract class PoolWork
     public abstract void Execute(int part);
 }
 
+/// <summary>Adapts a delegate to the worker pool (one allocation per parallel call, none per part).</summary>
+internal sealed class ActionWork(Action<int> action) : PoolWork
+{
+    public override void Execute(int part) => action(part);
+}
+
 /// <summary>
 /// A small persistent thread pool for the kernels: the calling thread runs parts too, and the workers spin for a
 /// short while after each job before they block, so a loop that issues one parallel job per time step pays about a
@@ -52,6 +58,22 @@ internal static class WorkerPool
 
     /// <summary>Number of worker threads started so far (the caller is not counted).</summary>
     internal static int Workers => Volatile.Read(ref s_workers);
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(start, end) over contiguous ranges that cover <c>[0, count)</c>: one range per
+    /// thread (up to <see cref="Parallelism.MaxThreads"/>), each of at least <paramref name="minPerRange"/> items, so
+    /// that small inputs stay on the calling thread. Ranges must be independent of each other.
+    /// </summary>
+    public static void ForRanges(int count, int minPerRange, Action<int, int> body)
+    {
+        var parts = Math.Clamp(count / Math.Max(1, minPerRange), 1, Parallelism.MaxThreads);
+        if (parts == 1)
+        {
+            body(0, count);
+            return;
+        }
+        Run(new ActionWork(p => body((int)((long)count * p / parts), (int)((long)count * (p + 1) / parts))), parts);
+    }
 
     /// <summary>
     /// Runs <c>work.Execute(0 .. parts−1)</c>, on up to <paramref name="parts"/> threads including the caller, and

@@ -159,12 +159,6 @@ internal static partial class FusedRecurrentLayer
     /// <summary>Fewest time steps for which W_hh is packed once for the whole call.</summary>
     private const int PackMinSteps = 4;
 
-    /// <summary>Adapts a delegate to the worker pool (one allocation per layer call, none per step).</summary>
-    private sealed class ActionWork(Action<int> action) : PoolWork
-    {
-        public override void Execute(int part) => action(part);
-    }
-
     private sealed partial class Runner<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
