@@ -95,7 +95,7 @@ internal static class LayerQuick
     }
 
     /// <summary>
-    /// SEQUIN_AB: <c>NAME=A,B</c> times two values of a tunable (KC, CHUNK, UNITSPLIT, MINUNITS / MINUNITS1 (fewest hidden units per unit-split part, batch / one sequence), BLOCKS (most row blocks of a unit split), MINELEM (fewest W_hh elements for a unit split), BWGROUPS (1 = training backward by row groups), BWMINROWS (fewest rows per backward row group), STEER: 1 = worker wake-ups steered off the caller's CPU by <see cref="WakePlacement"/>, or PACK: 1 = the module's
+    /// SEQUIN_AB: <c>NAME=A,B</c> times two values of a tunable (KC, CHUNK, UNITSPLIT, MINUNITS / MINUNITS1 (fewest hidden units per unit-split part, batch / one sequence), BLOCKS (most row blocks of a unit split), MINELEM (fewest W_hh elements for a unit split), BWGROUPS (1 = training backward by row groups), BWMINROWS (fewest rows per backward row group), FUSED (1 = one sequence's next-chunk projection beside each step, see FusedRecurrentLayer.FusedProjection), FUSEDCHUNK (its steps per chunk), STEER: 1 = worker wake-ups steered off the caller's CPU by <see cref="WakePlacement"/>, or PACK: 1 = the module's
     /// weights packed once by <see cref="RNNBase.PackWeights"/>, 0 = packed per call) in alternating calls of one
     /// process; <c>AA</c> changes nothing (a check of the harness itself). Returns the switch, or null when unset.
     /// </summary>
@@ -129,7 +129,9 @@ internal static class LayerQuick
             "BWMINROWS" => sideB => FusedRecurrentLayer.MinBackwardGroupRows = sideB ? b : a,
             "MINELEM" => sideB => FusedRecurrentLayer.UnitSplitMinElements = sideB ? b : a,
             "MINBLOCKROWS" => sideB => FusedRecurrentLayer.MinBlockRows = sideB ? b : a,
-            _ => throw new ArgumentException($"SEQUIN_AB: unknown tunable '{parts[0]}' (KC, CHUNK, UNITSPLIT, MINUNITS, MINUNITS1, BLOCKS, MINBLOCKROWS, MINELEM, BWGROUPS, BWMINROWS, PACK or STEER)."),
+            "FUSED" => sideB => FusedRecurrentLayer.FusedProjection = (sideB ? b : a) != 0,
+            "FUSEDCHUNK" => sideB => FusedRecurrentLayer.FusedChunkSteps = sideB ? b : a,
+            _ => throw new ArgumentException($"SEQUIN_AB: unknown tunable '{parts[0]}' (KC, CHUNK, UNITSPLIT, MINUNITS, MINUNITS1, BLOCKS, MINBLOCKROWS, MINELEM, BWGROUPS, BWMINROWS, FUSED, FUSEDCHUNK, PACK or STEER)."),
         };
     }
 

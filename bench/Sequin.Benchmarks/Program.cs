@@ -25,6 +25,11 @@ internal static class Program
             LmQuick.Run(args);
             return 0;
         }
+        if (args.Length > 0 && args[0] == "fused")
+        {
+            FusedQuick.Run(args);
+            return 0;
+        }
         if (args.Length > 0 && args[0] == "alloc")
         {
             AllocProbe.Run();

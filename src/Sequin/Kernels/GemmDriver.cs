@@ -25,7 +25,7 @@ namespace Sequin.Kernels;
 /// Large products are split into contiguous row or column ranges, one per thread.
 /// </remarks>
 [SkipLocalsInit]
-internal static unsafe class GemmDriver<T>
+internal static unsafe partial class GemmDriver<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Depth of one packed block (elements of k).</summary>
@@ -461,83 +461,6 @@ internal static unsafe class GemmDriver<T>
                 StoreRow2<TS, TV>(tile + (2 * nr), c20, c21, one, TS.Zero, false);
                 StoreRow2<TS, TV>(tile + (3 * nr), c30, c31, one, TS.Zero, false);
                 StoreEdge<TS, TV>(tile, rows, cols, c + jc + jr, ldc, alpha, beta);
-            }
-        }
-    }
-
-    /// <summary>
-    /// One row of A against pre-packed B (a matrix-vector product, m = 1): each panel is one contiguous stream that is
-    /// read once, with the depth unrolled four times into independent accumulators so that the FMA latency is hidden
-    /// and the loads, not the arithmetic, set the pace. No horizontal sums are needed, unlike dot products on rows of B.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void PrepackedGemv<TS, TV>(int j0, int j1, T alpha, T* x, T* pre, int k, int n, int kc, int nc, T beta, T* c, bool reverse)
-        where TS : ISimdOps<T, TV>
-        where TV : struct
-    {
-        var lanes = TS.Count;
-        var nr = 2 * lanes;
-        var tile = stackalloc T[2 * 16];
-        var va = TS.Broadcast(alpha);
-        var vb = TS.Broadcast(beta);
-        var readC = !T.IsZero(beta);
-        for (var jc = j0 / nc * nc; jc < j1; jc += nc)
-        {
-            var ncur = Math.Min(nc, n - jc);
-            var ncurPadded = RoundUp(ncur, nr);
-            var from = Math.Max(j0 - jc, 0);
-            var to = Math.Min(j1 - jc, ncur);
-            var panels = (to - from + nr - 1) / nr;
-            for (var q = 0; q < panels; q++)
-            {
-                // Alternate steps walk the panels in opposite directions, so the panels read last (still in this
-                // core's L2) are the first ones the next step needs.
-                var jr = from + ((reverse ? panels - 1 - q : q) * nr);
-                TV a0 = TS.Zero, a1 = TS.Zero, b0 = TS.Zero, b1 = TS.Zero, d0 = TS.Zero, d1 = TS.Zero, e0 = TS.Zero, e1 = TS.Zero;
-                for (var pc = 0; pc < k; pc += kc)
-                {
-                    var kcur = Math.Min(kc, k - pc);
-                    var pb = pre + ((nint)jc * k) + ((nint)pc * ncurPadded) + ((nint)jr * kcur);
-                    var xp = x + pc;
-                    var p = 0;
-                    for (; p + 4 <= kcur; p += 4, pb += 4 * nr)
-                    {
-                        var s = TS.Broadcast(xp[p]);
-                        a0 = TS.Fma(s, TS.Load(pb), a0);
-                        a1 = TS.Fma(s, TS.Load(pb + lanes), a1);
-                        s = TS.Broadcast(xp[p + 1]);
-                        b0 = TS.Fma(s, TS.Load(pb + nr), b0);
-                        b1 = TS.Fma(s, TS.Load(pb + nr + lanes), b1);
-                        s = TS.Broadcast(xp[p + 2]);
-                        d0 = TS.Fma(s, TS.Load(pb + (2 * nr)), d0);
-                        d1 = TS.Fma(s, TS.Load(pb + (2 * nr) + lanes), d1);
-                        s = TS.Broadcast(xp[p + 3]);
-                        e0 = TS.Fma(s, TS.Load(pb + (3 * nr)), e0);
-                        e1 = TS.Fma(s, TS.Load(pb + (3 * nr) + lanes), e1);
-                    }
-                    for (; p < kcur; p++, pb += nr)
-                    {
-                        var s = TS.Broadcast(xp[p]);
-                        a0 = TS.Fma(s, TS.Load(pb), a0);
-                        a1 = TS.Fma(s, TS.Load(pb + lanes), a1);
-                    }
-                }
-                var r0 = TS.Add(TS.Add(a0, b0), TS.Add(d0, e0));
-                var r1 = TS.Add(TS.Add(a1, b1), TS.Add(d1, e1));
-                var cols = Math.Min(nr, to - jr);
-                var cc = c + jc + jr;
-                if (cols == nr)
-                {
-                    StoreRow2<TS, TV>(cc, r0, r1, va, vb, readC);
-                }
-                else
-                {
-                    StoreRow2<TS, TV>(tile, r0, r1, TS.Broadcast(T.One), TS.Zero, false);
-                    for (var j = 0; j < cols; j++)
-                    {
-                        StoreScalar(cc + j, tile[j], alpha, beta);
-                    }
-                }
             }
         }
     }

@@ -152,6 +152,56 @@ internal sealed unsafe class PackedMatrix<T> : IDisposable
         }
     }
 
+    /// <summary>
+    /// A one-row <see cref="MultiplyOnThisThread"/> (<c>c = alpha · a · op(B) + beta · c</c>, the same numbers) that
+    /// advances <paramref name="tiles"/>, a product against <paramref name="second"/> (see <see cref="TileStream{T}"/>),
+    /// while it streams this matrix. The caller sets the stream's pointers for the call; <see cref="TileStream{T}.B"/>
+    /// and the packed geometry come from <paramref name="second"/>. Only AVX-512 has the registers; other instruction
+    /// sets run the product alone and leave the stream as it was.
+    /// </summary>
+    internal void MultiplyRowWithTiles(T alpha, ReadOnlySpan<T> a, T beta, Span<T> c, bool reverse, PackedMatrix<T> second, ref TileStream<T> tiles)
+    {
+        Check(1, a.Length, K, c.Length, N);
+        var d = data ?? throw new ObjectDisposedException(nameof(PackedMatrix<T>));
+        var d2 = second.data ?? throw new ObjectDisposedException(nameof(PackedMatrix<T>));
+        if (Isa != SimdLevel.Avx512 || second.Isa != SimdLevel.Avx512 || tiles.K != second.K || tiles.N != second.N)
+        {
+            MultiplyOnThisThread(1, alpha, a, K, beta, c, N, reverse);
+            return;
+        }
+        tiles.B = Aligned(d2);
+        tiles.Kc = second.Kc;
+        tiles.Nc = second.Nc;
+        fixed (T* pa = a, pc = c)
+        {
+            GemmDriver<T>.PrepackedGemvWithTiles<Ops512<T>, Vector512<T>>(0, N, alpha, pa, Aligned(d), K, N, Kc, Nc, beta, pc, reverse, ref tiles);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="MultiplyOnThisThread"/> for the columns <c>[j0, j1)</c> of C only (<paramref name="j0"/> a multiple of
+    /// the panel width, two vectors): what a <see cref="TileStream{T}"/> left undone.
+    /// </summary>
+    internal void MultiplyColumnsOnThisThread(int m, int j0, int j1, T alpha, ReadOnlySpan<T> a, int lda, T beta, Span<T> c, int ldc)
+    {
+        if (m == 0 || j0 >= j1)
+        {
+            return;
+        }
+        if (j0 % Nr != 0 || j1 > N)
+        {
+            throw new ArgumentOutOfRangeException(nameof(j0), $"PackedMatrix: columns [{j0}, {j1}) must start on a panel (a multiple of {Nr}) and end by {N}.");
+        }
+        Check(m, a.Length, lda, c.Length, ldc);
+        fixed (T* pa = a, pc = c)
+        {
+            Run(m, j0, j1, alpha, pa, lda, beta, pc, ldc, false);
+        }
+    }
+
+    /// <summary>Columns in one packed panel (two vectors of the instruction set the matrix was packed for).</summary>
+    internal int PanelWidth => Nr;
+
     /// <summary>Single-threaded <see cref="Multiply"/> restricted to the columns <c>[j0, j1)</c> of C (j0 a multiple of the panel width).</summary>
     private void Run(int m, int j0, int j1, T alpha, T* a, int lda, T beta, T* c, int ldc, bool reverse)
     {

@@ -283,6 +283,58 @@ public class InferencePathTests
     }
 
     /// <summary>
+    /// One sequence split by units with the next chunk's input projection computed beside each step
+    /// (<see cref="FusedRecurrentLayer.FusedProjection"/>), chunks of 16 steps over 45 (the last has 13 rows: one 8-row
+    /// block in the stream, five rows left for the chunk's start): equals the autograd reference path in float64, for
+    /// every mode, with and without bias; input 5 (the stream is done well before its chunk starts) and 300 (a depth over
+    /// one packed block, and more projection than the steps' products carry, so each chunk starts by finishing it), two
+    /// layers (the second's input is 200), h_0 and c_0 given.
+    /// </summary>
+    [Theory]
+    [InlineData("LSTM", true, 5)]
+    [InlineData("LSTM", false, 300)]
+    [InlineData("GRU", true, 300)]
+    [InlineData("GRU", false, 5)]
+    [InlineData("RNN_TANH", true, 300)]
+    [InlineData("RNN_RELU", true, 5)]
+    public void UnitSplit_OneSequence_FusedProjection_MatchesTheReferencePath(string mode, bool bias, int input)
+    {
+        var (threads, minElements, chunk, fused) = (Parallelism.MaxThreads, FusedRecurrentLayer.UnitSplitMinElements,
+            FusedRecurrentLayer.FusedChunkSteps, FusedRecurrentLayer.FusedProjection);
+        Parallelism.MaxThreads = 3;
+        FusedRecurrentLayer.UnitSplitMinElements = 0;
+        FusedRecurrentLayer.FusedChunkSteps = 16;
+        FusedRecurrentLayer.FusedProjection = true;
+        try
+        {
+            var c = new RecurrentLayerTests.Config(mode, input, 200, 2, bias, false, false, 0);
+            var results = new List<double[]>[2];
+            var before = Interlocked.Read(ref FusedRecurrentLayer.FusedSplits);
+            for (var pass = 0; pass < 2; pass++)
+            {
+                var m = c.Build(DType.Float64, 21);
+                m.UseReferenceImplementation = pass == 1;
+                var g = new Generator(22);
+                var x = Tensor.Randn([45, 1, input], DType.Float64, g);
+                var h0 = Tensor.Randn([2, 1, 200], DType.Float64, g);
+                var c0 = mode == "LSTM" ? Tensor.Randn([2, 1, 200], DType.Float64, g) : null;
+                using var _ = new NoGrad();
+                results[pass] = Forward(m, c, x, null, h0, c0);
+            }
+            if (Simd.Current == SimdLevel.Avx512)
+            {
+                Assert.True(Interlocked.Read(ref FusedRecurrentLayer.FusedSplits) >= before + 2, "the layers did not take the fused projection");
+            }
+            AssertFastMatchesReference(results[0], results[1], $"{mode} bias={bias} input={input}");
+        }
+        finally
+        {
+            (Parallelism.MaxThreads, FusedRecurrentLayer.UnitSplitMinElements, FusedRecurrentLayer.FusedChunkSteps, FusedRecurrentLayer.FusedProjection) =
+                (threads, minElements, chunk, fused);
+        }
+    }
+
+    /// <summary>
     /// Beyond one sequence the unit split is chosen only where it has more than two parts and row groups of four rows
     /// would get no more threads (the 16-core measurements in its documentation); with two threads nothing changes.
     /// </summary>

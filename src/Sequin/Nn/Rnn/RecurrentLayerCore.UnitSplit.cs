@@ -71,6 +71,28 @@ internal static partial class FusedRecurrentLayer
     internal static int MinBlockRows = 4;
 
     /// <summary>
+    /// Whether a unit split of one sequence computes the next chunk's input projection beside each step's product
+    /// (<see cref="TileStream{T}"/>): the step streams W_hh, too large for a core's L2, and is bound by the loads, so the
+    /// projection's arithmetic, on operands in L1, costs little beside it, instead of running as one block at the start
+    /// of every chunk while the other threads wait for it. Measured on two AVX-512 cores (LSTM 512, input 256, one part's
+    /// step): the product alone 22.3 µs, with a step's share of the projection beside it 25.4 µs, one after the other
+    /// 27.6 µs (the packed projection, 5.3 µs a step). A tunable for A/B timing; AVX-512 only (the kernel needs 32
+    /// vector registers).
+    /// </summary>
+    internal static bool FusedProjection = true;
+
+    /// <summary>
+    /// Steps per chunk of a fused unit split (see <see cref="FusedProjection"/>): the first chunk's projection runs
+    /// before the first step, the others beside the steps before them, so a short first chunk waits less. Each step's
+    /// share of the next chunk reads a panel of W_ih from L2 once per chunk / 8 of its tiles: 64 steps reuse it over
+    /// two steps.
+    /// </summary>
+    internal static int FusedChunkSteps = 64;
+
+    /// <summary>Unit splits created with the fused projection so far (tests check that a case takes the path).</summary>
+    internal static long FusedSplits;
+
+    /// <summary>
     /// Row blocks for a unit split of <paramref name="parts"/> parts: as many as the threads left over allow, each of at
     /// least <see cref="MinBlockRows"/> rows, at most <see cref="MaxRowBlocks"/>.
     /// </summary>
@@ -143,6 +165,10 @@ internal static partial class FusedRecurrentLayer
                 private readonly long[] claimed;                 // [(block · parts + part) · ClaimStride]: steps of the item claimed so far
                 private readonly long[] done;                    // [block · ClaimStride]: the block's items finished, all steps together
                 private readonly Lock[] packLock;                // [part]: the blocks' first items of a part pack its rows once
+                private readonly bool fused;                     // one sequence: the next chunk's projection beside each step (FusedProjection)
+                private readonly TileStream<T>[] stream;         // [part]: fused, the next chunk's projection so far
+                private readonly int[] streamRow;                // [part]: fused, the packed row where that chunk starts
+                private readonly T[][] acc;                      // [part]: fused, pinned room for the stream's partial sums
                 private volatile bool failed;                    // an item threw: waiting participants stop
 
                 /// <summary>Longs between two parts' claim words: each on its own 128-byte span, so claims do not share a line.</summary>
@@ -153,7 +179,15 @@ internal static partial class FusedRecurrentLayer
                     this.d = d;
                     this.parts = parts;
                     this.blocks = blocks;
-                    this.chunkSteps = chunkSteps;
+                    var lay = d.r.layout;
+                    // Fused, chunks of FusedChunkSteps: the first chunk's projection runs before the first step, the
+                    // others beside the steps before them.
+                    fused = FusedProjection && blocks == 1 && lay.Batch == 1 && lay.Steps > FusedChunkSteps && Simd.Current == SimdLevel.Avx512;
+                    this.chunkSteps = chunkSteps = fused ? FusedChunkSteps : chunkSteps;
+                    if (fused)
+                    {
+                        Interlocked.Increment(ref FusedSplits);
+                    }
                     var r = d.r;
                     int h = r.hidden, g = r.g;
                     unit = new int[parts + 1];
@@ -175,10 +209,12 @@ internal static partial class FusedRecurrentLayer
                     bih = new T[parts][];
                     bhh = new T[parts][];
                     xg = new T[parts][];
+                    stream = new TileStream<T>[parts];
+                    streamRow = new int[parts];
+                    acc = new T[parts][];
                     hg = new T[parts][];
                     hPart = new T[parts][];
                     cPart = new T[parts][];
-                    var lay = r.layout;
                     var b = lay.Batch;
                     blockRows = (b + blocks - 1) / blocks;
                     chunkRows = 0;
@@ -214,7 +250,9 @@ internal static partial class FusedRecurrentLayer
                         }
                         // One area per block: blocks run unsynchronised, and with packed lengths a block that starts the
                         // next chunk would otherwise overwrite rows another block still reads.
-                        xg[p] = Rent(blocks * chunkRows * g * n);
+                        // Fused: two areas, the chunk being run and the next one being projected.
+                        xg[p] = Rent((fused ? 2 : blocks) * chunkRows * g * n);
+                        acc[p] = fused ? GC.AllocateArray<T>(16 * 16, pinned: true) : [];
                         hg[p] = r.lstm ? [] : Rent(b * g * n);
                         hPart[p] = Rent(b * n);
                         cPart[p] = r.lstm ? Rent(b * n) : [];
@@ -345,14 +383,22 @@ internal static partial class FusedRecurrentLayer
                         }
                     }
                     var first = lay.Offsets[chunkStart];
+                    // The block's area of the chunk buffer; fused, the chunks alternate between two areas.
+                    var area = fused ? (s / chunkSteps) & 1 : block;
                     if (s == chunkStart)
                     {
                         // This part's columns of the input projection for the chunk's rows of the block: one product when
-                        // the block holds every row (the chunk's rows are then contiguous), else one per step.
+                        // the block holds every row (the chunk's rows are then contiguous), else one per step; fused,
+                        // what the previous chunk's steps left of it, and the next chunk's projection starts.
                         var last = Math.Min(lay.Steps, s + chunkSteps) - 1;
-                        if (r0 == 0 && r1 == lay.Batch)
+                        var chunkRowCount = lay.Offsets[last] + lay.BatchSizes[last] - first;
+                        if (fused && s > 0)
                         {
-                            Project(part, first, lay.Offsets[last] + lay.BatchSizes[last] - first, 0, 0);
+                            FinishStream(part, area, first, chunkRowCount);
+                        }
+                        else if (r0 == 0 && r1 == lay.Batch)
+                        {
+                            Project(part, first, chunkRowCount, area, 0);
                         }
                         else
                         {
@@ -360,6 +406,10 @@ internal static partial class FusedRecurrentLayer
                             {
                                 Project(part, lay.Offsets[t] + r0, Math.Min(r1, lay.BatchSizes[t]) - r0, block, lay.Offsets[t] + r0 - first);
                             }
+                        }
+                        if (fused && last + 1 < lay.Steps)
+                        {
+                            StartStream(part, last + 1, area ^ 1);
                         }
                     }
                     int off = lay.Offsets[s], rows = Math.Min(r1, lay.BatchSizes[s]) - r0;
@@ -369,11 +419,18 @@ internal static partial class FusedRecurrentLayer
                     }
                     // h_{t−1}: h_0, or the previous step's output rows (one forward direction without projection).
                     ReadOnlySpan<T> hp = s == 0 ? d.hState.AsSpan(r0 * hout, rows * hout) : ys.Slice((lay.Offsets[s - 1] + r0) * hout, rows * hout);
-                    var gt = xs.AsSpan(((block * chunkRows) + off + r0 - first) * g * n, rows * g * n);
+                    var gt = xs.AsSpan(((area * chunkRows) + off + r0 - first) * g * n, rows * g * n);
                     // LSTM: W_hh·h accumulated onto the projected rows (their bias holds b_hh too); others: into hg.
                     var hgs = r.lstm ? gt : hg[part].AsSpan(r0 * g * n, rows * g * n);
                     // Alternate steps walk the panels in reverse, so the panels read last are read first.
-                    whhPart[part]!.MultiplyOnThisThread(rows, T.One, hp, hout, r.lstm ? T.One : T.Zero, hgs, g * n, reverse: (s & 1) == 1);
+                    if (fused && !stream[part].Done)
+                    {
+                        StepWithStream(part, hp, r.lstm ? T.One : T.Zero, hgs, reverse: (s & 1) == 1);
+                    }
+                    else
+                    {
+                        whhPart[part]!.MultiplyOnThisThread(rows, T.One, hp, hout, r.lstm ? T.One : T.Zero, hgs, g * n, reverse: (s & 1) == 1);
+                    }
                     var hOut = hs.AsSpan(r0 * n, rows * n);
                     var bh = bhh[part];
                     switch (r.mode)
@@ -416,6 +473,90 @@ internal static partial class FusedRecurrentLayer
                     }
                     var beta = bi.Length > 0 ? T.One : T.Zero;
                     wihPart[part]!.MultiplyOnThisThread(rows, T.One, x, inp, beta, dst, gn);
+                }
+
+                /// <summary>
+                /// Fused: part <paramref name="part"/>'s projection of the chunk from step <paramref name="step"/> starts as a
+                /// tile stream into <paramref name="area"/>; each step's product advances it (<see cref="StepWithStream"/>).
+                /// </summary>
+                private void StartStream(int part, int step, int area)
+                {
+                    var lay = d.r.layout;
+                    var last = Math.Min(lay.Steps, step + chunkSteps) - 1;
+                    var rows = lay.Offsets[last] + lay.BatchSizes[last] - lay.Offsets[step];
+                    var gn = d.r.g * (unit[part + 1] - unit[part]);
+                    stream[part] = new TileStream<T>
+                    {
+                        Lda = d.r.inputSize,
+                        K = d.r.inputSize,
+                        N = gn,
+                        Ldc = gn,
+                        RowBlocks = rows / 8,
+                        Panels = gn / wihPart[part]!.PanelWidth,
+                        Area = area,
+                    };
+                    streamRow[part] = lay.Offsets[step];
+                    Array.Clear(acc[part]);
+                }
+
+                /// <summary>One step's product for part <paramref name="part"/> with its stream advancing beside it.</summary>
+                private unsafe void StepWithStream(int part, ReadOnlySpan<T> hp, T beta, Span<T> hgs, bool reverse)
+                {
+                    ref var st = ref stream[part];
+                    int gn = d.r.g * (unit[part + 1] - unit[part]), inp = d.r.inputSize;
+                    fixed (T* pa = d.r.xm.Span[(streamRow[part] * inp)..], pc = xg[part].AsSpan(st.Area * chunkRows * gn), pb = bih[part], pacc = acc[part])
+                    {
+                        st.A = pa;
+                        st.C = pc;
+                        st.Bias = bih[part].Length > 0 ? pb : null;
+                        st.Acc = pacc;
+                        try
+                        {
+                            whhPart[part]!.MultiplyRowWithTiles(T.One, hp, beta, hgs, reverse, wihPart[part]!, ref st);
+                        }
+                        finally
+                        {
+                            st.A = st.C = st.Bias = st.Acc = null;
+                        }
+                    }
+                }
+
+                /// <summary>
+                /// Fused, at the start of a chunk: what part <paramref name="part"/>'s stream left of the chunk's projection
+                /// (the tiles it did not finish, a partial last panel, the rows past the last whole 8-row block), into
+                /// <paramref name="area"/>; the chunk has <paramref name="rows"/> packed rows from <paramref name="first"/>.
+                /// </summary>
+                private void FinishStream(int part, int area, int first, int rows)
+                {
+                    ref var st = ref stream[part];
+                    int gn = d.r.g * (unit[part + 1] - unit[part]), nr = wihPart[part]!.PanelWidth, blocks8 = st.RowBlocks * 8;
+                    var panel = st.RowBlocks == 0 ? st.Panels : st.Tile / st.RowBlocks;
+                    if (panel < st.Panels)
+                    {
+                        // The panel in progress: its row blocks from the first unfinished one.
+                        ProjectRegion(part, area, first, (st.Tile % st.RowBlocks) * 8, blocks8, panel * nr, (panel + 1) * nr);
+                    }
+                    ProjectRegion(part, area, first, 0, blocks8, Math.Min(panel + 1, st.Panels) * nr, gn);
+                    ProjectRegion(part, area, first, blocks8, rows, 0, gn);
+                    st = default;
+                }
+
+                /// <summary>Rows <c>[i0, i1)</c> and columns <c>[j0, j1)</c> of a chunk's projection (see <see cref="Project"/>).</summary>
+                private void ProjectRegion(int part, int area, int first, int i0, int i1, int j0, int j1)
+                {
+                    if (i1 <= i0 || j1 <= j0)
+                    {
+                        return;
+                    }
+                    int gn = d.r.g * (unit[part + 1] - unit[part]), inp = d.r.inputSize, m = i1 - i0;
+                    var x = d.r.xm.Span.Slice((first + i0) * inp, m * inp);
+                    var dst = xg[part].AsSpan(((area * chunkRows) + i0) * gn, m * gn);
+                    var bi = bih[part];
+                    for (var i = 0; i < m && bi.Length > 0; i++)
+                    {
+                        bi.AsSpan(j0, j1 - j0).CopyTo(dst[((i * gn) + j0)..]);
+                    }
+                    wihPart[part]!.MultiplyColumnsOnThisThread(m, j0, j1, T.One, x, inp, bi.Length > 0 ? T.One : T.Zero, dst, gn);
                 }
 
                 /// <summary>
