@@ -1,7 +1,7 @@
 #!/bin/bash
 # The many-core checks that a 2-core machine cannot make, as one script for a lent machine (see README, Performance):
 # compare at several thread counts, then A/B timings (`layer` / `lm` with SEQUIN_AB, alternating calls in one process)
-# of the rules that were chosen on a 16-core Xeon or not measured there. About 6 minutes on 16 cores.
+# of the rules that were chosen on a 16-core Xeon or not measured there. About 7 minutes on 16 cores.
 #
 #   bench/scripts/manycore.sh BENCH OUT [THREADS]
 #
@@ -23,6 +23,11 @@ ab() { echo "== $*" | tee -a "$L"; env SEQUIN_PACK=1 SEQUIN_REPS=${REPS:-24} "$@
 # Inference: row blocks of the unit split (default) against none, and the 4-row block minimum against 16.
 ab SEQUIN_AB=BLOCKS=1,1000 "$B" layer lstm 256 512 100 64 "$T"
 ab SEQUIN_AB=MINBLOCKROWS=16,4 "$B" layer lstm 64 128 100 8 "$T"
+# One sequence: the next chunk's projection beside each step (fused, default) against before each chunk, at all and a
+# quarter of the cores (chosen on two AVX-512 cores, where W_hh does not fit one core's L2; here the parts may fit).
+ab SEQUIN_AB=FUSED=0,1 SEQUIN_REPS=40 "$B" layer lstm 256 512 1000 1 "$T"
+ab SEQUIN_AB=FUSED=0,1 SEQUIN_REPS=40 "$B" layer gru 256 512 1000 1 "$T"
+ab SEQUIN_AB=FUSED=0,1 SEQUIN_REPS=40 "$B" layer lstm 256 512 1000 1 "$Q"
 # Inference at a quarter of the cores (the 4-thread case on 16 cores trailed ONNX Runtime): unit split against row groups.
 ab SEQUIN_AB=MINUNITS=64,1024 "$B" layer lstm 256 512 100 64 "$Q"
 # Training backward: row groups of at least 4 rows against the 16-row minimum (the column split below it), batch 64

@@ -288,20 +288,23 @@ public class InferencePathTests
     /// block in the stream, five rows left for the chunk's start): equals the autograd reference path in float64, for
     /// every mode, with and without bias; input 5 (the stream is done well before its chunk starts) and 300 (a depth over
     /// one packed block, and more projection than the steps' products carry, so each chunk starts by finishing it), two
-    /// layers (the second's input is 200), h_0 and c_0 given.
+    /// layers (the second's input is 200), h_0 and c_0 given; on three threads (parts of 64, 64 and 72 units) and on one
+    /// (a single part, which runs the split only for the fused projection).
     /// </summary>
     [Theory]
-    [InlineData("LSTM", true, 5)]
-    [InlineData("LSTM", false, 300)]
-    [InlineData("GRU", true, 300)]
-    [InlineData("GRU", false, 5)]
-    [InlineData("RNN_TANH", true, 300)]
-    [InlineData("RNN_RELU", true, 5)]
-    public void UnitSplit_OneSequence_FusedProjection_MatchesTheReferencePath(string mode, bool bias, int input)
+    [InlineData("LSTM", true, 5, 3)]
+    [InlineData("LSTM", false, 300, 3)]
+    [InlineData("GRU", true, 300, 3)]
+    [InlineData("GRU", false, 5, 3)]
+    [InlineData("RNN_TANH", true, 300, 3)]
+    [InlineData("RNN_RELU", true, 5, 3)]
+    [InlineData("LSTM", true, 300, 1)]
+    [InlineData("GRU", true, 5, 1)]
+    public void UnitSplit_OneSequence_FusedProjection_MatchesTheReferencePath(string mode, bool bias, int input, int threadCount)
     {
         var (threads, minElements, chunk, fused) = (Parallelism.MaxThreads, FusedRecurrentLayer.UnitSplitMinElements,
             FusedRecurrentLayer.FusedChunkSteps, FusedRecurrentLayer.FusedProjection);
-        Parallelism.MaxThreads = 3;
+        Parallelism.MaxThreads = threadCount;
         FusedRecurrentLayer.UnitSplitMinElements = 0;
         FusedRecurrentLayer.FusedChunkSteps = 16;
         FusedRecurrentLayer.FusedProjection = true;

@@ -78,7 +78,9 @@ internal static partial class FusedRecurrentLayer
     /// part's step took 22.3 µs for the product alone, 25.4 µs with its share of the projection beside it, against
     /// 5.2 µs a step for the packed projection on its own; the layer at T = 1000, B = 1 (A/B in one process, 120 calls
     /// each) 1.05–1.13× as fast for an LSTM and 1.10–1.11× for a GRU, and compare's LSTM row went from 1.11 to
-    /// 1.17–1.22× ONNX Runtime. A tunable for A/B timing; AVX-512 only (the kernel needs 32 vector registers).
+    /// 1.17–1.22× ONNX Runtime. With one thread the split runs as a single part for this alone: 1.054× (LSTM, twice) and
+    /// 1.040× (GRU) over the plain single-thread path. A tunable for A/B timing; AVX-512 only (the kernel needs 32
+    /// vector registers).
     /// </summary>
     internal static bool FusedProjection = true;
 
@@ -89,6 +91,10 @@ internal static partial class FusedRecurrentLayer
     /// two steps.
     /// </summary>
     internal static int FusedChunkSteps = 64;
+
+    /// <summary>Whether a unit split of this shape runs the fused projection (see <see cref="FusedProjection"/>).</summary>
+    internal static bool FusedApplies(int batch, int blocks, int steps)
+        => FusedProjection && blocks == 1 && batch == 1 && steps > FusedChunkSteps && Simd.Current == SimdLevel.Avx512;
 
     /// <summary>Unit splits created with the fused projection so far (tests check that a case takes the path).</summary>
     internal static long FusedSplits;
@@ -116,7 +122,9 @@ internal static partial class FusedRecurrentLayer
             var fits = one
                 ? (long)g * hidden * hout >= UnitSplitMinElements
                 : Work >= ParallelThreshold && UnitSplitBeatsRowGroups(layout.Batch, parts * blocks, threads);
-            var qualifies = !save && dirs == 1 && proj == 0 && fits && parts > 1 && layout.Steps >= PackMinSteps;
+            // One part (one thread) qualifies where the fused projection applies: its steps then carry the projection.
+            var qualifies = !save && dirs == 1 && proj == 0 && fits && layout.Steps >= PackMinSteps &&
+                (parts > 1 || (parts == 1 && FusedApplies(layout.Batch, blocks, layout.Steps)));
             return qualifies ? (parts, blocks) : (0, 1);
         }
 
@@ -183,7 +191,7 @@ internal static partial class FusedRecurrentLayer
                     var lay = d.r.layout;
                     // Fused, chunks of FusedChunkSteps: the first chunk's projection runs before the first step, the
                     // others beside the steps before them.
-                    fused = FusedProjection && blocks == 1 && lay.Batch == 1 && lay.Steps > FusedChunkSteps && Simd.Current == SimdLevel.Avx512;
+                    fused = FusedApplies(lay.Batch, blocks, lay.Steps);
                     this.chunkSteps = chunkSteps = fused ? FusedChunkSteps : chunkSteps;
                     if (fused)
                     {
@@ -264,7 +272,7 @@ internal static partial class FusedRecurrentLayer
                 public static UnitSplit? TryCreate(Direction d, int chunkSteps)
                 {
                     var (parts, blocks) = d.r.UnitSplitShape(d.save);
-                    return parts > 1 ? new UnitSplit(d, parts, blocks, chunkSteps) : null;
+                    return parts > 0 ? new UnitSplit(d, parts, blocks, chunkSteps) : null;
                 }
 
                 /// <summary>Runs every step: one pool job whose participants share out each step's items.</summary>

@@ -272,7 +272,7 @@ internal static partial class FusedRecurrentLayer
         private int GroupsPerDirection(bool save)
         {
             var threads = Parallelism.MaxThreads;
-            if (threads <= 1 || Work < ParallelThreshold || UnitSplitShape(save).Parts > 1)
+            if (threads <= 1 || Work < ParallelThreshold || UnitSplitShape(save).Parts > 0)
             {
                 return 1;
             }
